@@ -1,0 +1,14 @@
+package io.github.tinywasm.wasi;
+
+/**
+ * What the host offers every guest instance: the bus and the WebSocket broadcaster. Called on the thread
+ * running the guest; both only enqueue.
+ */
+interface HostServices {
+
+    /** Publishes a message a guest produced. */
+    void publish(Message message);
+
+    /** Sends a guest's {@code ws_broadcast} to the broadcaster. */
+    void broadcast(String module, String topic, byte[] payload);
+}

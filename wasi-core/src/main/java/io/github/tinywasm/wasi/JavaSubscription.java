@@ -1,0 +1,64 @@
+package io.github.tinywasm.wasi;
+
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Java consumer on the bus, with a mailbox of its own: it receives messages in publish order on a pool
+ * thread, never on the publisher's thread (so a slow consumer delays neither guests nor publishers, within
+ * the mailbox's capacity).
+ */
+final class JavaSubscription implements Subscription, TopicBus.Subscriber, Mailbox.Handler {
+
+    private static final Logger log = LoggerFactory.getLogger(JavaSubscription.class);
+
+    private final String topic;
+    private final Consumer<Message> consumer;
+    private final WasiConfig config;
+    private final Mailbox mailbox;
+    private final Runnable onClose;
+    private final LongAdder dropped = new LongAdder();
+
+    JavaSubscription(String topic, Consumer<Message> consumer, WasiServer server, Runnable onClose) {
+        this.topic = topic;
+        this.consumer = consumer;
+        this.config = server.config();
+        this.mailbox = new Mailbox(config.mailboxCapacity(), server.executor(), this);
+        this.onClose = onClose;
+    }
+
+    @Override
+    public void offer(Message message) {
+        if (mailbox.offer(message, config.overflowPolicy(), config.publishTimeout()) != Mailbox.Offer.ACCEPTED) {
+            dropped.increment();
+        }
+    }
+
+    @Override
+    public void handle(Message message) {
+        try {
+            consumer.accept(message);
+        } catch (RuntimeException e) {
+            log.warn("Java subscriber of '{}' failed on a message from {}: {}", topic,
+                    message.source() != null ? "module '" + message.source() + "'" : "Java", e.toString(), e);
+        }
+    }
+
+    @Override
+    public String topic() {
+        return topic;
+    }
+
+    @Override
+    public long dropped() {
+        return dropped.sum();
+    }
+
+    @Override
+    public void close() {
+        onClose.run();
+        mailbox.close();
+    }
+}

@@ -1,0 +1,230 @@
+package io.github.tinywasm.wasi;
+
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps a {@link WasiServer} in step with its modules folder: a {@code *.wasm} file that appears is loaded,
+ * one that changes is swapped, one that disappears is unloaded.
+ *
+ * <p>A changed file is loaded only after its size and modification time have stayed the same for the quiet
+ * period, so a file still being written is not loaded half-way; an atomic rename into the folder is seen as
+ * one change. A file whose bytes did not change (a {@code touch}) is not reloaded. The JDK's
+ * {@link WatchService} reports changes; a rescan every poll interval catches what it misses (overflow,
+ * file systems without notifications).
+ *
+ * <p>Threads: one daemon thread, {@code wasi-watcher}, owns all state here; loads run on it, one at a time.
+ */
+final class ModuleDirectoryWatcher implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ModuleDirectoryWatcher.class);
+
+    /** Size and modification time of a file, or {@link #MISSING}. */
+    private record Stat(long size, long modified) {}
+
+    private static final Stat MISSING = new Stat(-1, -1);
+
+    private static final class Pending {
+        Stat stat;
+        long since;
+
+        Pending(Stat stat, long since) {
+            this.stat = stat;
+            this.since = since;
+        }
+    }
+
+    private final WasiServer server;
+    private final Path dir;
+    private final long quietNanos;
+    private final long pollNanos;
+    private final WatchService watchService;
+    private final Map<String, Stat> known = new HashMap<>();
+    private final Map<String, Pending> pending = new HashMap<>();
+    private final Thread thread;
+    private volatile boolean closed;
+
+    /** Registers for changes now, so that nothing written after this call is missed. */
+    ModuleDirectoryWatcher(WasiServer server, Path dir, Duration quietPeriod, Duration pollInterval) {
+        this.server = server;
+        this.dir = dir;
+        this.quietNanos = quietPeriod.toNanos();
+        this.pollNanos = pollInterval.toNanos();
+        WatchService ws;
+        try {
+            ws = dir.getFileSystem().newWatchService();
+            dir.register(ws, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
+                    StandardWatchEventKinds.ENTRY_DELETE);
+        } catch (IOException | UnsupportedOperationException e) {
+            log.warn("Cannot watch {} for changes ({}); polling it every {} ms instead", dir, e.toString(),
+                    pollInterval.toMillis());
+            ws = null;
+        }
+        this.watchService = ws;
+        for (Path f : WasiServer.listModules(dir)) {
+            known.put(f.getFileName().toString(), stat(f));
+        }
+        this.thread = new Thread(this::run, "wasi-watcher");
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    private void run() {
+        long tick = Math.max(TimeUnit.MILLISECONDS.toNanos(10), Math.min(quietNanos / 3, pollNanos));
+        long nextRescan = System.nanoTime() + pollNanos;
+        while (!closed) {
+            try {
+                WatchKey key = watchService != null
+                        ? watchService.poll(tick, TimeUnit.NANOSECONDS)
+                        : sleep(tick);
+                if (key != null) {
+                    for (WatchEvent<?> event : key.pollEvents()) {
+                        if (event.kind() == StandardWatchEventKinds.OVERFLOW) {
+                            nextRescan = 0;
+                        } else if (event.context() instanceof Path p && isModule(p.getFileName().toString())) {
+                            changed(p.getFileName().toString(), System.nanoTime());
+                        }
+                    }
+                    key.reset();
+                }
+                long now = System.nanoTime();
+                if (now - nextRescan >= 0) {
+                    rescan(now);
+                    nextRescan = now + pollNanos;
+                }
+                settle(System.nanoTime());
+            } catch (InterruptedException | ClosedWatchServiceException e) {
+                return;
+            } catch (RuntimeException e) {
+                log.error("Watcher of {} failed on one round; it keeps watching", dir, e);
+            }
+        }
+    }
+
+    private static WatchKey sleep(long nanos) throws InterruptedException {
+        TimeUnit.NANOSECONDS.sleep(nanos);
+        return null;
+    }
+
+    private void changed(String file, long now) {
+        Pending p = pending.get(file);
+        Stat s = stat(dir.resolve(file));
+        if (p == null) {
+            pending.put(file, new Pending(s, now));
+        } else if (!p.stat.equals(s)) {
+            p.stat = s;
+            p.since = now;
+        }
+    }
+
+    private void rescan(long now) {
+        Set<String> present = new HashSet<>();
+        try {
+            for (Path f : WasiServer.listModules(dir)) {
+                String file = f.getFileName().toString();
+                present.add(file);
+                if (!pending.containsKey(file) && !stat(f).equals(known.get(file))) {
+                    changed(file, now);
+                }
+            }
+        } catch (IllegalStateException e) {
+            log.warn("Cannot rescan {}: {}", dir, e.getMessage());
+            return;
+        }
+        for (String file : known.keySet()) {
+            if (!present.contains(file) && !pending.containsKey(file)) {
+                changed(file, now);
+            }
+        }
+    }
+
+    /** Acts on each pending file whose size and time have not changed for the quiet period. */
+    private void settle(long now) {
+        for (Iterator<Map.Entry<String, Pending>> it = pending.entrySet().iterator(); it.hasNext() && !closed; ) {
+            Map.Entry<String, Pending> e = it.next();
+            String file = e.getKey();
+            Pending p = e.getValue();
+            Stat s = stat(dir.resolve(file));
+            if (!s.equals(p.stat)) {
+                p.stat = s;
+                p.since = now;
+                continue;
+            }
+            if (now - p.since < quietNanos) {
+                continue;
+            }
+            it.remove();
+            apply(file, s);
+        }
+    }
+
+    private void apply(String file, Stat s) {
+        String name = WasiServer.moduleName(file);
+        if (s == MISSING) {
+            if (known.remove(file) != null) {
+                log.info("[{}] {} was removed: unloading", name, file);
+                server.unload(name);
+            }
+            return;
+        }
+        known.put(file, s);
+        try {
+            server.loadFile(dir.resolve(file), true);
+        } catch (WasiModuleException e) {
+            // the slot has recorded and logged it; the previous version keeps serving
+        } catch (RuntimeException e) {
+            log.error("[{}] cannot load {}: {}", name, file, e.toString(), e);
+        }
+    }
+
+    private static boolean isModule(String file) {
+        return file.toLowerCase(Locale.ROOT).endsWith(WasiServer.EXTENSION) && !file.startsWith(".");
+    }
+
+    private static Stat stat(Path f) {
+        try {
+            BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
+            return a.isRegularFile() ? new Stat(a.size(), a.lastModifiedTime().toMillis()) : MISSING;
+        } catch (IOException e) {
+            return MISSING;
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        thread.interrupt();
+        if (watchService != null) {
+            try {
+                watchService.close();
+            } catch (IOException e) {
+                log.debug("closing the watch service of {}: {}", dir, e.toString());
+            }
+        }
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,348 @@
+package io.github.tinywasm.wasi;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A named module slot ({@code users} for {@code users.wasm}): the serving {@link WasmModule}, its mailbox,
+ * its bus subscriptions and its counters. Loading a new version follows the hot-swap protocol: compile while
+ * the old version serves, pause the mailbox, drain the old instance, {@code init} the new one, commit.
+ *
+ * <p>Threads and locks: {@code swapLock} serialises load, swap and unload of this slot (callers: the
+ * watcher, the application, the actuator). The mailbox worker is the only thread that calls into the serving
+ * instance, except while the mailbox is paused, when the thread holding {@code swapLock} may. {@code current}
+ * is volatile and written only under {@code swapLock} with the mailbox paused or empty. Counters are
+ * {@link LongAdder}s, readable from any thread.
+ */
+final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModule.SubscriptionSink, HostServices {
+
+    private static final Logger log = LoggerFactory.getLogger(ModuleSlot.class);
+    private static final long DROP_WARN_INTERVAL = TimeUnit.SECONDS.toNanos(10);
+
+    /** Where the serving version came from. */
+    private record Version(Path file, String sha256, long size, Instant loadedAt) {}
+
+    private final String name;
+    private final WasiServer server;
+    private final WasiConfig config;
+    private final Mailbox mailbox;
+    private final ReentrantLock swapLock = new ReentrantLock();
+
+    private volatile WasmModule current;
+    private volatile Version version;
+    private volatile ModuleState state = ModuleState.LOADING;
+    private volatile String lastError;
+    private volatile Instant lastErrorAt;
+    private volatile boolean lastLoadFailed;
+    private volatile long lastDropWarn;
+    private volatile String attemptedSha256;
+
+    private final LongAdder published = new LongAdder();
+    private final LongAdder broadcasts = new LongAdder();
+    private final LongAdder delivered = new LongAdder();
+    private final LongAdder errors = new LongAdder();
+    private final LongAdder traps = new LongAdder();
+    private final LongAdder timeouts = new LongAdder();
+    private final LongAdder calls = new LongAdder();
+    private final LongAdder callNanos = new LongAdder();
+    private final LongAdder swaps = new LongAdder();
+    private final LongAdder failedLoads = new LongAdder();
+    private final Map<DropReason, LongAdder> dropped = new EnumMap<>(DropReason.class);
+
+    ModuleSlot(String name, WasiServer server) {
+        this.name = name;
+        this.server = server;
+        this.config = server.config();
+        this.mailbox = new Mailbox(config.mailboxCapacity(), server.executor(), this);
+        for (DropReason r : DropReason.values()) {
+            dropped.put(r, new LongAdder());
+        }
+    }
+
+    String name() {
+        return name;
+    }
+
+    // ---- load, swap, unload -------------------------------------------------------------------------------
+
+    /**
+     * Loads {@code bytes} as the slot's new version (first load or hot swap). On failure the previous
+     * version, if any, keeps serving and the error is recorded and rethrown.
+     *
+     * @return false if the slot was already closed (the caller makes a new slot)
+     */
+    boolean load(byte[] bytes, Path file, String sha256) {
+        swapLock.lock();
+        try {
+            if (state == ModuleState.CLOSED || state == ModuleState.UNLOADING) {
+                return false;
+            }
+            long t0 = System.nanoTime();
+            attemptedSha256 = sha256;
+            WasmModule old = current;
+            boolean swap = old != null;
+            WasmModule next;
+            try {
+                next = WasmModule.load(name, bytes, config, this, server.watchdog());
+            } catch (WasiModuleException e) {
+                loadFailed(e, swap, t0);
+                throw e;
+            }
+            if (swap) {
+                state = ModuleState.SWAPPING;
+                mailbox.pause();
+                if (!old.drain(config.drainTimeout())) {
+                    log.warn("[{}] old version still reported work in flight after the drain timeout of {} ms; closing it",
+                            name, config.drainTimeout().toMillis());
+                }
+            }
+            try {
+                next.init();
+            } catch (WasiModuleException e) {
+                next.close();
+                if (swap) {
+                    state = ModuleState.SERVING;
+                    mailbox.resume();
+                }
+                loadFailed(e, swap, t0);
+                throw e;
+            }
+            commit(old, next, new Version(file, sha256, bytes.length, Instant.now()));
+            Duration took = Duration.ofNanos(System.nanoTime() - t0);
+            if (swap) {
+                swaps.increment();
+                mailbox.resume();
+            }
+            lastLoadFailed = false;
+            log.info("[{}] {} {} ({} bytes, sha256 {}, {}, topics {}) in {} ms", name, swap ? "swapped to" : "loaded",
+                    file != null ? file.getFileName() : "bytes", bytes.length, sha256.substring(0, 12), next.engine(),
+                    next.topics(), took.toMillis());
+            if (!next.topics().isEmpty() && (!next.hasAllocator() || !next.hasHandler())) {
+                log.warn("[{}] subscribes to {} but exports {}: its messages will be dropped and counted", name,
+                        next.topics(), !next.hasHandler() ? "no on_message" : "neither malloc nor alloc");
+            }
+            server.listeners().moduleLoaded(name, swap, took);
+            return true;
+        } finally {
+            swapLock.unlock();
+        }
+    }
+
+    private void commit(WasmModule old, WasmModule next, Version v) {
+        Set<String> before = old != null ? old.topics() : Set.of();
+        Set<String> after = next.topics();
+        for (String t : after) {
+            if (!before.contains(t)) {
+                server.bus().subscribe(t, this);
+            }
+        }
+        current = next;
+        next.activate(this);
+        for (String t : before) {
+            if (!after.contains(t)) {
+                server.bus().unsubscribe(t, this);
+            }
+        }
+        version = v;
+        state = ModuleState.SERVING;
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    private void loadFailed(WasiModuleException e, boolean swap, long t0) {
+        failedLoads.increment();
+        lastLoadFailed = true;
+        recordError(e);
+        if (current == null) {
+            state = ModuleState.FAILED;
+        }
+        log.warn("[{}] {} failed{}: {}", name, swap ? "swap" : "load",
+                swap ? ", the previous version keeps serving" : "", e.getMessage());
+        server.listeners().moduleLoadFailed(name, swap, Duration.ofNanos(System.nanoTime() - t0), e);
+    }
+
+    /**
+     * Unsubscribes, lets the mailbox deliver what it already accepted, drains the guest and closes it, all
+     * within the drain timeout. Messages still queued after that are dropped and counted.
+     */
+    void unload() {
+        swapLock.lock();
+        try {
+            if (state == ModuleState.CLOSED) {
+                return;
+            }
+            state = ModuleState.UNLOADING;
+            WasmModule m = current;
+            if (m != null) {
+                for (String t : m.topics()) {
+                    server.bus().unsubscribe(t, this);
+                }
+                m.deactivate();
+            }
+            long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+            if (!mailbox.awaitEmpty(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+                log.warn("[{}] mailbox not empty after the drain timeout of {} ms", name, config.drainTimeout().toMillis());
+            }
+            mailbox.pause();
+            int left = mailbox.close();
+            if (left > 0) {
+                dropped.get(DropReason.CLOSED).add(left);
+                log.warn("[{}] dropped {} queued messages on close", name, left);
+            }
+            if (m != null) {
+                if (!m.drain(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+                    log.warn("[{}] still reported work in flight at the drain timeout; closing it", name);
+                }
+                m.close();
+            }
+            current = null;
+            state = ModuleState.CLOSED;
+            log.info("[{}] unloaded", name);
+            server.listeners().moduleUnloaded(name);
+        } finally {
+            swapLock.unlock();
+        }
+    }
+
+    // ---- delivery (mailbox worker) --------------------------------------------------------------------------
+
+    @Override
+    public void offer(Message message) {
+        Mailbox.Offer result = mailbox.offer(message, config.overflowPolicy(), config.publishTimeout());
+        if (result == Mailbox.Offer.FULL) {
+            drop(DropReason.MAILBOX_FULL, message);
+        } else if (result == Mailbox.Offer.CLOSED) {
+            drop(DropReason.CLOSED, message);
+        }
+    }
+
+    @Override
+    public void handle(Message message) {
+        WasmModule m = current;
+        if (m == null) {
+            drop(DropReason.CLOSED, message);
+            return;
+        }
+        if (!m.subscribedTo(message.topic())) {
+            drop(DropReason.UNSUBSCRIBED, message);
+            return;
+        }
+        try {
+            m.deliver(message);
+            delivered.increment();
+        } catch (WasiModuleException e) {
+            guestError(e, message);
+        }
+    }
+
+    @Override
+    public void batchDone(int count, long nanos) {
+        calls.add(count);
+        callNanos.add(nanos);
+    }
+
+    private void guestError(WasiModuleException e, Message message) {
+        switch (e.kind()) {
+            case NO_ALLOCATOR -> dropped.get(DropReason.NO_ALLOCATOR).increment();
+            case TIMEOUT -> timeouts.increment();
+            case TRAP -> traps.increment();
+            default -> { }
+        }
+        errors.increment();
+        recordError(e);
+        log.warn("[{}] error handling a message on topic '{}': {}", name, message.topic(), e.getMessage());
+        server.listeners().guestError(name, e);
+    }
+
+    private void drop(DropReason reason, Message message) {
+        dropped.get(reason).increment();
+        long now = System.nanoTime();
+        long last = lastDropWarn;
+        if (last == 0 || now - last > DROP_WARN_INTERVAL) {
+            lastDropWarn = now;
+            log.warn("[{}] dropped a message on topic '{}' ({}); total dropped for this reason: {}", name,
+                    message.topic(), reason.tag(), dropped.get(reason).sum());
+        }
+    }
+
+    private void recordError(WasiModuleException e) {
+        lastError = e.getMessage();
+        lastErrorAt = Instant.now();
+    }
+
+    // ---- what the guest's imports reach -------------------------------------------------------------------
+
+    @Override
+    public void subscribe(String topic) {
+        server.bus().subscribe(topic, this);
+    }
+
+    @Override
+    public void unsubscribe(String topic) {
+        server.bus().unsubscribe(topic, this);
+    }
+
+    @Override
+    public void publish(Message message) {
+        published.increment();
+        server.bus().publish(message);
+    }
+
+    @Override
+    public void broadcast(String module, String topic, byte[] payload) {
+        broadcasts.increment();
+        try {
+            server.broadcaster().broadcast(module, topic, payload);
+        } catch (RuntimeException e) {
+            log.warn("[{}] ws_broadcast on topic '{}' failed in the broadcaster: {}", name, topic, e.toString());
+        }
+    }
+
+    // ---- inspection ---------------------------------------------------------------------------------------
+
+    /** SHA-256 of the bytes of the most recent load attempt, successful or not. */
+    String attemptedSha256() {
+        return attemptedSha256;
+    }
+
+    Path file() {
+        Version v = version;
+        return v != null ? v.file() : null;
+    }
+
+    ModuleState state() {
+        return state;
+    }
+
+    ModuleInfo info() {
+        WasmModule m = current;
+        Version v = version;
+        Map<DropReason, Long> drops = new EnumMap<>(DropReason.class);
+        dropped.forEach((r, n) -> drops.put(r, n.sum()));
+        ModuleCounters counters = new ModuleCounters(published.sum(), broadcasts.sum(), delivered.sum(),
+                errors.sum(), traps.sum(), timeouts.sum(), drops, calls.sum(), callNanos.sum(), swaps.sum(),
+                failedLoads.sum());
+        return new ModuleInfo(name, state, m != null ? List.copyOf(m.topics()) : List.of(),
+                v != null && v.file() != null ? v.file().toString() : null,
+                m != null && v != null ? v.sha256() : null, v != null ? v.size() : 0,
+                v != null ? v.loadedAt() : null, m != null ? m.engine() : null, m != null ? m.memoryBytes() : 0,
+                lastError, lastErrorAt, lastLoadFailed, mailbox.depth(), counters);
+    }
+
+    Set<String> topics() {
+        WasmModule m = current;
+        return m != null ? m.topics() : new HashSet<>();
+    }
+}

@@ -1,0 +1,88 @@
+package io.github.tinywasm.wasi;
+
+import java.util.Arrays;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Routes messages by topic to subscribers. Publishing only offers the message to each subscriber's mailbox;
+ * it never runs a subscriber on the publisher's thread, so the order in which one thread publishes is the
+ * order in which every subscriber receives.
+ *
+ * <p>Threads: any thread may publish, subscribe and unsubscribe. The subscriber lists are copy-on-write
+ * arrays in a {@link ConcurrentHashMap}, replaced atomically under the map's per-key lock, so publishing
+ * takes no lock of the bus.
+ */
+final class TopicBus {
+
+    /** Something that receives messages: a module slot or a Java subscription. */
+    interface Subscriber {
+        /** Queues the message; never runs guest code on the caller's thread. */
+        void offer(Message message);
+    }
+
+    private static final Subscriber[] NONE = new Subscriber[0];
+
+    private final ConcurrentHashMap<String, Subscriber[]> byTopic = new ConcurrentHashMap<>();
+    private volatile Subscriber[] wildcard = NONE;
+    private final LongAdder published = new LongAdder();
+
+    /** Offers the message to every subscriber of its topic and every wildcard subscriber. */
+    void publish(Message message) {
+        published.increment();
+        Subscriber[] subs = byTopic.get(message.topic());
+        if (subs != null) {
+            for (Subscriber s : subs) {
+                s.offer(message);
+            }
+        }
+        for (Subscriber s : wildcard) {
+            s.offer(message);
+        }
+    }
+
+    void subscribe(String topic, Subscriber subscriber) {
+        Message.requireTopic(topic);
+        byTopic.compute(topic, (t, subs) -> {
+            if (subs == null) {
+                return new Subscriber[] {subscriber};
+            }
+            for (Subscriber s : subs) {
+                if (s == subscriber) {
+                    return subs;
+                }
+            }
+            Subscriber[] more = Arrays.copyOf(subs, subs.length + 1);
+            more[subs.length] = subscriber;
+            return more;
+        });
+    }
+
+    void unsubscribe(String topic, Subscriber subscriber) {
+        byTopic.computeIfPresent(topic, (t, subs) -> {
+            Subscriber[] left = Arrays.stream(subs).filter(s -> s != subscriber).toArray(Subscriber[]::new);
+            return left.length == 0 ? null : left;
+        });
+    }
+
+    synchronized void subscribeAll(Subscriber subscriber) {
+        Subscriber[] more = Arrays.copyOf(wildcard, wildcard.length + 1);
+        more[wildcard.length] = subscriber;
+        wildcard = more;
+    }
+
+    synchronized void unsubscribeAll(Subscriber subscriber) {
+        wildcard = Arrays.stream(wildcard).filter(s -> s != subscriber).toArray(Subscriber[]::new);
+    }
+
+    /** Topics with at least one subscriber, sorted. */
+    Set<String> topics() {
+        return new TreeSet<>(byTopic.keySet());
+    }
+
+    long publishedCount() {
+        return published.sum();
+    }
+}

@@ -1,0 +1,158 @@
+package io.github.tinywasm.wasi;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Immutable configuration of a {@link WasiServer}. Build one with {@link #builder()}; every value is
+ * checked when it is built, and a bad one fails with a message naming the setting.
+ *
+ * @param modulesDir folder whose {@code *.wasm} files are loaded at start, or {@code null} for none
+ * @param watch whether changes in {@code modulesDir} load, swap and unload modules while running
+ * @param watchQuietPeriod how long a changed file must stay unchanged (size and time) before it is loaded
+ * @param watchPollInterval how often the folder is rescanned, as a fallback for missed file-system events
+ * @param drainTimeout how long a module's {@code drain()} may report work in flight during swap or stop
+ * @param mailboxCapacity maximum messages queued per subscriber
+ * @param overflowPolicy what a publisher does when a mailbox is full
+ * @param publishTimeout how long a publisher blocks on a full mailbox under {@link OverflowPolicy#BLOCK}
+ * @param engine compiler or interpreter
+ * @param maxMemoryBytes the most linear memory a module may grow to, rounded down to 64 KiB pages; 0 = the
+ *     module's own maximum
+ * @param callTimeout the longest one guest call may run before it is interrupted; {@link Duration#ZERO}
+ *     disables the watchdog
+ * @param workerThreads threads shared by all mailboxes
+ * @param directories host folders pre-opened for guests, by guest path; empty = no file-system access
+ */
+public record WasiConfig(
+        Path modulesDir,
+        boolean watch,
+        Duration watchQuietPeriod,
+        Duration watchPollInterval,
+        Duration drainTimeout,
+        int mailboxCapacity,
+        OverflowPolicy overflowPolicy,
+        Duration publishTimeout,
+        Engine engine,
+        long maxMemoryBytes,
+        Duration callTimeout,
+        int workerThreads,
+        Map<String, Path> directories) {
+
+    /** Size of a WebAssembly memory page. */
+    public static final int PAGE_SIZE = 65536;
+
+    public WasiConfig {
+        requirePositive("watchQuietPeriod", watchQuietPeriod);
+        requirePositive("watchPollInterval", watchPollInterval);
+        requireNotNegative("drainTimeout", drainTimeout);
+        requireNotNegative("publishTimeout", publishTimeout);
+        requireNotNegative("callTimeout", callTimeout);
+        if (mailboxCapacity < 1) {
+            throw new IllegalArgumentException("mailboxCapacity must be at least 1, was " + mailboxCapacity);
+        }
+        if (workerThreads < 1) {
+            throw new IllegalArgumentException("workerThreads must be at least 1, was " + workerThreads);
+        }
+        if (maxMemoryBytes != 0 && maxMemoryBytes < PAGE_SIZE) {
+            throw new IllegalArgumentException(
+                    "maxMemoryBytes must be 0 (no limit) or at least one 64 KiB page, was " + maxMemoryBytes);
+        }
+        if (maxMemoryBytes > 65536L * PAGE_SIZE) {
+            throw new IllegalArgumentException("maxMemoryBytes must be at most 4 GiB, was " + maxMemoryBytes);
+        }
+        Objects.requireNonNull(overflowPolicy, "overflowPolicy");
+        Objects.requireNonNull(engine, "engine");
+        directories = Map.copyOf(Objects.requireNonNull(directories, "directories"));
+    }
+
+    private static void requirePositive(String name, Duration d) {
+        Objects.requireNonNull(d, name);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive, was " + d);
+        }
+    }
+
+    private static void requireNotNegative(String name, Duration d) {
+        Objects.requireNonNull(d, name);
+        if (d.isNegative()) {
+            throw new IllegalArgumentException(name + " must not be negative, was " + d);
+        }
+    }
+
+    /** Memory limit in pages, or 0 for none. */
+    int maxMemoryPages() {
+        return (int) (maxMemoryBytes / PAGE_SIZE);
+    }
+
+    /** A builder with the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The defaults, with no modules folder. */
+    public static WasiConfig defaults() {
+        return builder().build();
+    }
+
+    /** A builder initialised from this configuration. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.modulesDir = modulesDir;
+        b.watch = watch;
+        b.watchQuietPeriod = watchQuietPeriod;
+        b.watchPollInterval = watchPollInterval;
+        b.drainTimeout = drainTimeout;
+        b.mailboxCapacity = mailboxCapacity;
+        b.overflowPolicy = overflowPolicy;
+        b.publishTimeout = publishTimeout;
+        b.engine = engine;
+        b.maxMemoryBytes = maxMemoryBytes;
+        b.callTimeout = callTimeout;
+        b.workerThreads = workerThreads;
+        b.directories = new LinkedHashMap<>(directories);
+        return b;
+    }
+
+    /** Mutable builder; {@link #build()} validates. */
+    public static final class Builder {
+        private Path modulesDir;
+        private boolean watch = true;
+        private Duration watchQuietPeriod = Duration.ofMillis(300);
+        private Duration watchPollInterval = Duration.ofSeconds(2);
+        private Duration drainTimeout = Duration.ofSeconds(10);
+        private int mailboxCapacity = 10_000;
+        private OverflowPolicy overflowPolicy = OverflowPolicy.BLOCK;
+        private Duration publishTimeout = Duration.ofSeconds(1);
+        private Engine engine = Engine.COMPILER;
+        private long maxMemoryBytes = 256L * 1024 * 1024;
+        private Duration callTimeout = Duration.ofSeconds(10);
+        private int workerThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
+        private Map<String, Path> directories = new LinkedHashMap<>();
+
+        private Builder() {}
+
+        public Builder modulesDir(Path v) { modulesDir = v; return this; }
+        public Builder watch(boolean v) { watch = v; return this; }
+        public Builder watchQuietPeriod(Duration v) { watchQuietPeriod = v; return this; }
+        public Builder watchPollInterval(Duration v) { watchPollInterval = v; return this; }
+        public Builder drainTimeout(Duration v) { drainTimeout = v; return this; }
+        public Builder mailboxCapacity(int v) { mailboxCapacity = v; return this; }
+        public Builder overflowPolicy(OverflowPolicy v) { overflowPolicy = v; return this; }
+        public Builder publishTimeout(Duration v) { publishTimeout = v; return this; }
+        public Builder engine(Engine v) { engine = v; return this; }
+        public Builder maxMemoryBytes(long v) { maxMemoryBytes = v; return this; }
+        public Builder callTimeout(Duration v) { callTimeout = v; return this; }
+        public Builder workerThreads(int v) { workerThreads = v; return this; }
+        public Builder directory(String guestPath, Path hostPath) { directories.put(guestPath, hostPath); return this; }
+        public Builder directories(Map<String, Path> v) { directories = new LinkedHashMap<>(v); return this; }
+
+        public WasiConfig build() {
+            return new WasiConfig(modulesDir, watch, watchQuietPeriod, watchPollInterval, drainTimeout,
+                    mailboxCapacity, overflowPolicy, publishTimeout, engine, maxMemoryBytes, callTimeout,
+                    workerThreads, directories);
+        }
+    }
+}

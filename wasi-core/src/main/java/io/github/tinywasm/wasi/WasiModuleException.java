@@ -1,0 +1,50 @@
+package io.github.tinywasm.wasi;
+
+/**
+ * An error of one module: it names the module, says what went wrong in words, and keeps the cause. It
+ * never takes the host or another module down; the module's slot records it as its last error.
+ */
+public class WasiModuleException extends RuntimeException {
+
+    /** What kind of error, for counting and for callers that react differently. */
+    public enum Kind {
+        /** The bytes are not a valid WebAssembly module. */
+        INVALID_MODULE,
+        /** The module imports something the host does not provide, or an export has the wrong type. */
+        LINK,
+        /** The guest trapped ({@code unreachable}, division by zero, out-of-bounds access, ...). */
+        TRAP,
+        /** A guest call ran past the configured call timeout and was interrupted. */
+        TIMEOUT,
+        /** The guest passed a pointer/length outside its memory to a host function. */
+        MEMORY,
+        /** A message had to be delivered but the guest exports no allocator, or it returned 0. */
+        NO_ALLOCATOR,
+        /** The guest called {@code proc_exit} with a non-zero code. */
+        EXIT,
+        /** The module's file could not be read. */
+        IO
+    }
+
+    private final String module;
+    private final Kind kind;
+
+    public WasiModuleException(String module, Kind kind, String message, Throwable cause) {
+        super("module '" + module + "': " + message, cause);
+        this.module = module;
+        this.kind = kind;
+    }
+
+    public WasiModuleException(String module, Kind kind, String message) {
+        this(module, kind, message, null);
+    }
+
+    /** Name of the module the error belongs to. */
+    public String module() {
+        return module;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+}

@@ -1,0 +1,485 @@
+package io.github.tinywasm.wasi;
+
+import com.dylibso.chicory.compiler.InterpreterFallback;
+import com.dylibso.chicory.compiler.MachineFactoryCompiler;
+import com.dylibso.chicory.runtime.ByteArrayMemory;
+import com.dylibso.chicory.runtime.ChicoryInterruptedException;
+import com.dylibso.chicory.runtime.ExportFunction;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Machine;
+import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.wasi.WasiExitException;
+import com.dylibso.chicory.wasi.WasiPreview1;
+import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.UnlinkableException;
+import com.dylibso.chicory.wasm.types.Export;
+import com.dylibso.chicory.wasm.types.ExportSection;
+import com.dylibso.chicory.wasm.types.ExternalType;
+import com.dylibso.chicory.wasm.types.FunctionImport;
+import com.dylibso.chicory.wasm.types.FunctionType;
+import com.dylibso.chicory.wasm.types.Import;
+import com.dylibso.chicory.wasm.types.MemoryLimits;
+import com.dylibso.chicory.wasm.types.ValType;
+import io.github.tinywasm.wasi.WasiModuleException.Kind;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One loaded version of a module: a Chicory instance with the ABI's imports, its cached exports, and the
+ * topics it subscribed to.
+ *
+ * <p>Not thread-safe, like the Chicory instance it wraps: one thread at a time may call {@link #init()},
+ * {@link #deliver(Message)}, {@link #drain(Duration)} and {@link #close()} (the owning slot's mailbox worker,
+ * or the thread swapping the slot while its mailbox is paused). {@link #topics()} and
+ * {@link #subscribedTo(String)} may be read from any thread.
+ */
+public final class WasmModule implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(WasmModule.class);
+    private static final long[] NO_ARGS = new long[0];
+
+    private final String name;
+    private final Instance instance;
+    private final Memory memory;
+    private final WasiPreview1 wasi;
+    private final CallWatchdog.Guard guard;
+    private final String engine;
+    private final Binding binding;
+    private final ExportFunction malloc;
+    private final ExportFunction free;
+    private final ExportFunction onMessage;
+    private final ExportFunction onTopicMessage;
+    private final ExportFunction drain;
+    private final ExportFunction init;
+    private final ExportFunction start;
+    private final ExportFunction initialize;
+
+    private WasmModule(String name, Instance instance, WasiPreview1 wasi, CallWatchdog.Guard guard, String engine,
+            Binding binding) {
+        this.name = name;
+        this.instance = instance;
+        this.memory = instance.memory();
+        this.wasi = wasi;
+        this.guard = guard;
+        this.engine = engine;
+        this.binding = binding;
+        ExportFunction m = function("malloc", List.of(ValType.I32), List.of(ValType.I32));
+        this.malloc = m != null ? m : function("alloc", List.of(ValType.I32), List.of(ValType.I32));
+        this.free = function("free", List.of(ValType.I32), List.of());
+        this.onMessage = function("on_message", List.of(ValType.I32, ValType.I32), List.of());
+        this.onTopicMessage = function("on_topic_message",
+                List.of(ValType.I32, ValType.I32, ValType.I32, ValType.I32), List.of());
+        this.drain = function("drain", List.of(), List.of(ValType.I32));
+        this.init = function("init", List.of(), List.of());
+        this.start = function("_start", List.of(), List.of());
+        this.initialize = function("_initialize", List.of(), List.of());
+    }
+
+    /**
+     * Parses, links, compiles and instantiates {@code bytes}, then runs {@code _start} or {@code _initialize}.
+     * Does not call {@code init}: the slot calls it when it is ready to commit this version.
+     *
+     * @throws WasiModuleException with the module's name and a specific reason
+     */
+    static WasmModule load(String name, byte[] bytes, WasiConfig config, HostServices services, CallWatchdog watchdog) {
+        com.dylibso.chicory.wasm.WasmModule parsed;
+        try {
+            parsed = Parser.parse(bytes);
+        } catch (ChicoryException | IllegalArgumentException | IndexOutOfBoundsException e) {
+            throw new WasiModuleException(name, Kind.INVALID_MODULE,
+                    "not a valid WebAssembly module (" + bytes.length + " bytes): " + e.getMessage(), e);
+        }
+        checkImports(name, parsed);
+        MemoryLimits limits = memoryLimits(name, parsed, config);
+
+        String engine = "interpreter";
+        Function<Instance, Machine> machine = null;
+        if (config.engine() == Engine.COMPILER) {
+            try {
+                machine = MachineFactoryCompiler.builder(parsed)
+                        .withInterpreterFallback(InterpreterFallback.WARN)
+                        .compile();
+                engine = "compiler";
+            } catch (RuntimeException | LinkageError e) {
+                log.warn("[{}] cannot be compiled, falling back to the interpreter: {}", name, e.toString());
+                engine = "interpreter (compiler failed: " + e.getMessage() + ")";
+            }
+        }
+
+        HostBuilder host = new HostBuilder(name, config);
+        WasiPreview1 wasi = host.wasi();
+        Binding binding = new Binding(name, services);
+        CallWatchdog.Guard guard = watchdog.guard(name);
+        WasmModule module = null;
+        try {
+            Instance.Builder builder = Instance.builder(parsed)
+                    .withImportValues(host.imports(binding, wasi))
+                    .withMemoryFactory(ByteArrayMemory::new)
+                    .withStart(false);
+            if (limits != null) {
+                builder.withMemoryLimits(limits);
+            }
+            if (machine != null) {
+                builder.withMachineFactory(machine);
+            }
+            Instance instance = guarded(name, guard, "instantiation", builder::build);
+            module = new WasmModule(name, instance, wasi, guard, engine, binding);
+            module.runStart();
+            return module;
+        } catch (RuntimeException e) {
+            if (module != null) {
+                module.close();
+            } else {
+                wasi.close();
+                guard.close();
+            }
+            throw e instanceof WasiModuleException w ? w : classify(name, "instantiation", e, false);
+        }
+    }
+
+    private static void checkImports(String name, com.dylibso.chicory.wasm.WasmModule parsed) {
+        for (int i = 0; i < parsed.importSection().importCount(); i++) {
+            Import imp = parsed.importSection().getImport(i);
+            String what = imp.module() + "." + imp.name();
+            if (imp.importType() != ExternalType.FUNCTION) {
+                throw new WasiModuleException(name, Kind.LINK, "imports " + imp.importType().name().toLowerCase()
+                        + " " + what + ", but the host provides only functions (a module must define and export its own memory)");
+            }
+            if (HostBuilder.ENV.equals(imp.module())) {
+                FunctionType expected = HostBuilder.envType(imp.name());
+                if (expected == null) {
+                    throw new WasiModuleException(name, Kind.LINK, "imports " + what
+                            + ", which the host does not provide (env provides " + new TreeSet<>(HostBuilder.ENV_FUNCTIONS) + ")");
+                }
+                FunctionType actual = parsed.typeSection().getType(((FunctionImport) imp).typeIndex());
+                if (!actual.typesMatch(expected)) {
+                    throw new WasiModuleException(name, Kind.LINK,
+                            "imports " + what + " with type " + actual + ", expected " + expected);
+                }
+            } else if (!HostBuilder.WASI.equals(imp.module())) {
+                throw new WasiModuleException(name, Kind.LINK, "imports " + what
+                        + ", which the host does not provide (modules: env, " + HostBuilder.WASI + ")");
+            }
+        }
+        ExportSection exports = parsed.exportSection();
+        for (int i = 0; i < exports.exportCount(); i++) {
+            Export e = exports.getExport(i);
+            if (e.exportType() == ExternalType.MEMORY && "memory".equals(e.name())) {
+                return;
+            }
+        }
+        throw new WasiModuleException(name, Kind.LINK, "does not export its memory as 'memory'");
+    }
+
+    private static MemoryLimits memoryLimits(String name, com.dylibso.chicory.wasm.WasmModule parsed, WasiConfig config) {
+        int limitPages = config.maxMemoryPages();
+        if (limitPages == 0 || parsed.memorySection().isEmpty() || parsed.memorySection().get().memoryCount() == 0) {
+            return null;
+        }
+        MemoryLimits own = parsed.memorySection().get().getMemory(0).limits();
+        if (own.initialPages() > limitPages) {
+            throw new WasiModuleException(name, Kind.LINK, "needs " + own.initialPages()
+                    + " memory pages at start, more than the limit of " + limitPages + " pages ("
+                    + config.maxMemoryBytes() + " bytes)");
+        }
+        return new MemoryLimits(own.initialPages(), Math.min(own.maximumPages(), limitPages), own.shared());
+    }
+
+    private ExportFunction function(String export, List<ValType> params, List<ValType> results) {
+        if (!exportsFunction(instance.module(), export)) {
+            return null;
+        }
+        FunctionType type = instance.exportType(export);
+        if (!type.params().equals(params) || !type.returns().equals(results)) {
+            throw new WasiModuleException(name, Kind.LINK, "exports " + export + " with type " + type
+                    + ", expected " + FunctionType.of(params, results));
+        }
+        return instance.export(export);
+    }
+
+    private static boolean exportsFunction(com.dylibso.chicory.wasm.WasmModule module, String export) {
+        ExportSection exports = module.exportSection();
+        for (int i = 0; i < exports.exportCount(); i++) {
+            Export e = exports.getExport(i);
+            if (e.exportType() == ExternalType.FUNCTION && e.name().equals(export)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void runStart() {
+        ExportFunction entry = start != null ? start : initialize;
+        if (entry == null) {
+            return;
+        }
+        String what = start != null ? "_start" : "_initialize";
+        try {
+            call(what, entry, NO_ARGS);
+        } catch (WasiModuleException e) {
+            if (e.getCause() instanceof WasiExitException exit && exit.exitCode() == 0) {
+                return; // proc_exit(0) is a normal end of start-up; the instance stays usable
+            }
+            throw e;
+        }
+    }
+
+    /** Calls the guest's {@code init} export, if any. Its {@code subscribe} calls define the topic set. */
+    void init() {
+        if (init != null) {
+            call("init", init, NO_ARGS);
+        }
+    }
+
+    /**
+     * Places the payload in guest memory (from {@code malloc}/{@code alloc}), calls {@code on_topic_message}
+     * or {@code on_message}, then {@code free} if exported.
+     */
+    public void deliver(Message message) {
+        ExportFunction handler = onTopicMessage != null ? onTopicMessage : onMessage;
+        if (handler == null) {
+            return;
+        }
+        byte[] payload = message.payloadArray();
+        int ptr = place(payload);
+        int topicPtr = 0;
+        byte[] topic = null;
+        try {
+            if (handler == onTopicMessage) {
+                topic = message.topic().getBytes(StandardCharsets.UTF_8);
+                topicPtr = place(topic);
+                call("on_topic_message", handler, topicPtr, topic.length, ptr, payload.length);
+            } else {
+                call("on_message", handler, ptr, payload.length);
+            }
+        } finally {
+            if (free != null) {
+                if (ptr != 0) {
+                    call("free", free, ptr);
+                }
+                if (topicPtr != 0) {
+                    call("free", free, topicPtr);
+                }
+            }
+        }
+    }
+
+    private int place(byte[] bytes) {
+        if (malloc == null) {
+            throw new WasiModuleException(name, Kind.NO_ALLOCATOR,
+                    "cannot deliver a message: the module exports neither 'malloc' nor 'alloc'");
+        }
+        int ptr = (int) call("malloc", malloc, bytes.length)[0];
+        long end = (ptr & 0xFFFFFFFFL) + bytes.length;
+        if (ptr == 0 || end > (long) memory.pages() * Memory.PAGE_SIZE) {
+            throw new WasiModuleException(name, Kind.NO_ALLOCATOR,
+                    "malloc(" + bytes.length + ") returned " + (ptr & 0xFFFFFFFFL) + ", not a usable buffer");
+        }
+        memory.write(ptr, bytes);
+        return ptr;
+    }
+
+    /**
+     * Polls the guest's {@code drain()} export until it returns 0 or {@code timeout} passes, sleeping the
+     * milliseconds it asks for in between. A guest without {@code drain} has nothing in flight.
+     *
+     * @return whether the guest reported nothing in flight before the timeout; false also if {@code drain}
+     *     failed (the failure is logged: a module being replaced or stopped is closed regardless)
+     */
+    boolean drain(Duration timeout) {
+        if (drain == null) {
+            return true;
+        }
+        try {
+            return pollDrain(timeout);
+        } catch (WasiModuleException e) {
+            log.warn("[{}] drain failed: {}", name, e.getMessage());
+            return false;
+        }
+    }
+
+    private boolean pollDrain(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long wait = call("drain", drain, NO_ARGS)[0] & 0xFFFFFFFFL;
+            if (wait == 0) {
+                return true;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            try {
+                TimeUnit.NANOSECONDS.sleep(Math.min(left, TimeUnit.MILLISECONDS.toNanos(wait)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+    }
+
+    private long[] call(String export, ExportFunction fn, long... args) {
+        guard.begin();
+        try {
+            long[] result = fn.apply(args);
+            guard.end();
+            return result;
+        } catch (RuntimeException | StackOverflowError e) {
+            throw classify(name, export, e, guard.end());
+        } catch (Error e) {
+            guard.end();
+            throw e;
+        }
+    }
+
+    private static <T> T guarded(String name, CallWatchdog.Guard guard, String what, java.util.function.Supplier<T> body) {
+        guard.begin();
+        try {
+            T result = body.get();
+            guard.end();
+            return result;
+        } catch (RuntimeException | StackOverflowError e) {
+            throw classify(name, what, e, guard.end());
+        } catch (Error e) {
+            guard.end();
+            throw e;
+        }
+    }
+
+    private static WasiModuleException classify(String name, String export, Throwable e, boolean timedOut) {
+        if (e instanceof WasiModuleException w) {
+            return w;
+        }
+        if (timedOut || e instanceof ChicoryInterruptedException) {
+            return new WasiModuleException(name, Kind.TIMEOUT, export + " was interrupted"
+                    + (timedOut ? " after exceeding the call timeout" : ""), e);
+        }
+        if (e instanceof WasiExitException exit) {
+            return new WasiModuleException(name, Kind.EXIT, export + " called proc_exit(" + exit.exitCode() + ")", e);
+        }
+        if (e instanceof UnlinkableException) {
+            return new WasiModuleException(name, Kind.LINK, "cannot be linked: " + e.getMessage(), e);
+        }
+        if (e instanceof StackOverflowError) {
+            return new WasiModuleException(name, Kind.TRAP, export + " trapped: call stack exhausted", e);
+        }
+        return new WasiModuleException(name, Kind.TRAP, export + " trapped: " + e.getMessage(), e);
+    }
+
+    /** Connects this instance's subscriptions to a slot: from now on subscribe/unsubscribe go to it too. */
+    void activate(SubscriptionSink sink) {
+        binding.sink = sink;
+    }
+
+    /** Disconnects this instance from its slot's subscriptions. */
+    void deactivate() {
+        binding.sink = null;
+    }
+
+    /** Module name. */
+    public String name() {
+        return name;
+    }
+
+    /** "compiler", "interpreter", or why the compiler was not used. */
+    public String engine() {
+        return engine;
+    }
+
+    /** Topics this instance subscribed to, sorted. */
+    public Set<String> topics() {
+        return new TreeSet<>(binding.topics);
+    }
+
+    boolean subscribedTo(String topic) {
+        return binding.topics.contains(topic);
+    }
+
+    /** Whether the guest exports an allocator ({@code malloc} or {@code alloc}). */
+    boolean hasAllocator() {
+        return malloc != null;
+    }
+
+    /** Whether the guest exports a message handler. */
+    boolean hasHandler() {
+        return onMessage != null || onTopicMessage != null;
+    }
+
+    /** Current linear memory size in bytes. */
+    public long memoryBytes() {
+        return (long) memory.pages() * Memory.PAGE_SIZE;
+    }
+
+    @Override
+    public void close() {
+        binding.sink = null;
+        guard.close();
+        wasi.close();
+    }
+
+    /** Where an active instance's subscribe/unsubscribe calls go, besides its own topic set. */
+    interface SubscriptionSink {
+        void subscribe(String topic);
+
+        void unsubscribe(String topic);
+    }
+
+    /** The ABI as seen from this instance: its identity is the instance, not a call context. */
+    private static final class Binding implements HostApi {
+        private final String module;
+        private final HostServices services;
+        private final Logger guestLog;
+        private final Set<String> topics = ConcurrentHashMap.newKeySet();
+        private volatile SubscriptionSink sink;
+
+        Binding(String module, HostServices services) {
+            this.module = module;
+            this.services = services;
+            this.guestLog = HostBuilder.guestLogger(module);
+        }
+
+        @Override
+        public void publish(String topic, byte[] payload) {
+            services.publish(Message.fromGuest(module, topic, payload));
+        }
+
+        @Override
+        public void subscribe(String topic) {
+            if (topics.add(topic)) {
+                SubscriptionSink s = sink;
+                if (s != null) {
+                    s.subscribe(topic);
+                }
+            }
+        }
+
+        @Override
+        public void unsubscribe(String topic) {
+            if (topics.remove(topic)) {
+                SubscriptionSink s = sink;
+                if (s != null) {
+                    s.unsubscribe(topic);
+                }
+            }
+        }
+
+        @Override
+        public void wsBroadcast(String topic, byte[] payload) {
+            services.broadcast(module, topic, payload);
+        }
+
+        @Override
+        public void log(String message) {
+            guestLog.info("[{}] {}", module, message);
+        }
+    }
+}

@@ -1,0 +1,177 @@
+package io.github.tinywasm.wasi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class BusDeliveryTest {
+
+    private WasiServer server;
+
+    private WasiServer server(Engine engine) {
+        server = new WasiServer(WasiConfig.builder().engine(engine).build());
+        return server;
+    }
+
+    @AfterEach
+    void close() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Engine.class)
+    void guestToGuestDeliversExactBytes(Engine engine) {
+        WasiServer s = server(engine);
+        s.load("first", Guests.relay("in", "middle"));
+        s.load("second", Guests.relay("middle", "out"));
+        Collector out = new Collector();
+        s.subscribe("out", out);
+
+        byte[] payload = new byte[1000];
+        for (int i = 0; i < payload.length; i++) {
+            payload[i] = (byte) (i * 31 + 7); // every byte value, including 0 and 0xFF
+        }
+        s.publish("in", payload);
+
+        Message received = out.awaitCount(1).get(0);
+        assertThat(received.payload()).isEqualTo(payload);
+        assertThat(received.source()).isEqualTo("second");
+        assertThat(received.topic()).isEqualTo("out");
+        assertThat(s.module("first").orElseThrow().counters().delivered()).isEqualTo(1);
+        assertThat(s.module("first").orElseThrow().counters().published()).isEqualTo(1);
+        assertThat(s.module("first").orElseThrow().engine()).startsWith(engine == Engine.COMPILER ? "compiler" : "interpreter");
+    }
+
+    @Test
+    void javaAndGuestTalkBothWaysInOrder() {
+        WasiServer s = server(Engine.COMPILER);
+        s.load("echo", Guests.relay("requests", "replies"));
+        Collector replies = new Collector();
+        s.subscribe("replies", replies);
+
+        List<String> sent = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            sent.add("request-" + i);
+            s.publish("requests", "request-" + i);
+        }
+
+        assertThat(replies.awaitCount(500)).extracting(Message::payloadAsString).containsExactlyElementsOf(sent);
+        assertThat(s.module("echo").orElseThrow().topics()).containsExactly("requests");
+    }
+
+    @Test
+    void emptyPayloadIsDelivered() {
+        WasiServer s = server(Engine.COMPILER);
+        s.load("echo", Guests.relay("a", "b"));
+        Collector b = new Collector();
+        s.subscribe("b", b);
+        s.publish("a", new byte[0]);
+        assertThat(b.awaitCount(1).get(0).payloadSize()).isZero();
+    }
+
+    /**
+     * A guest subscribed to "loop" republishes to "loop" until the counter in the first byte reaches 0: with a
+     * publisher that entered the guest synchronously this would re-enter the instance or deadlock.
+     */
+    @Test
+    void guestPublishingToItsOwnTopicNeitherDeadlocksNorReenters() {
+        String wat = "(module\n" + Guests.IMPORTS + """
+                  (memory (export "memory") 1)
+                  (data (i32.const 16) "loop")
+                  (data (i32.const 32) "seen")
+                  (global $depth (mut i32) (i32.const 0))
+                  (global $maxDepth (mut i32) (i32.const 0))
+                  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+                  (func (export "init") (call $subscribe (i32.const 16) (i32.const 4) (i32.const 0)))
+                  (func (export "on_message") (param $p i32) (param $l i32)
+                    (global.set $depth (i32.add (global.get $depth) (i32.const 1)))
+                    (if (i32.gt_u (global.get $depth) (global.get $maxDepth))
+                      (then (global.set $maxDepth (global.get $depth))))
+                    ;; report the deepest nesting seen so far, then count down
+                    (i32.store8 (i32.const 2048) (global.get $maxDepth))
+                    (call $publish (i32.const 32) (i32.const 4) (i32.const 2048) (i32.const 1))
+                    (if (i32.gt_u (i32.load8_u (local.get $p)) (i32.const 0))
+                      (then
+                        (i32.store8 (local.get $p) (i32.sub (i32.load8_u (local.get $p)) (i32.const 1)))
+                        (call $publish (i32.const 16) (i32.const 4) (local.get $p) (i32.const 1))))
+                    (global.set $depth (i32.sub (global.get $depth) (i32.const 1))))
+                )
+                """;
+        WasiServer s = server(Engine.COMPILER);
+        s.load("looper", Guests.wat(wat));
+        Collector seen = new Collector();
+        s.subscribe("seen", seen);
+
+        s.publish("loop", new byte[] {100});
+
+        List<Message> all = seen.awaitCount(101);
+        assertThat(all).hasSize(101).allSatisfy(m -> assertThat(m.payload()).containsExactly(1)); // depth never > 1
+        assertThat(s.module("looper").orElseThrow().counters().delivered()).isEqualTo(101);
+    }
+
+    @Test
+    void cGuestUsesWasiStdoutAndLogWithItsName() {
+        try (LogCapture logs = new LogCapture()) {
+            WasiServer s = server(Engine.COMPILER);
+            s.load("counter", Guests.c("counter"));
+            Collector counted = new Collector();
+            s.subscribe("counted", counted);
+
+            s.publish("numbers", "41");
+            s.publish("numbers", "42");
+
+            assertThat(counted.awaitCount(2)).extracting(Message::payloadAsString).containsExactly("1:41", "2:42");
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                assertThat(logs.contains("io.github.tinywasm.wasi.guest.counter", "[counter] counter ready")).isTrue();
+                assertThat(logs.contains("io.github.tinywasm.wasi.guest.counter", "[counter] counter: started")).isTrue();
+                assertThat(logs.contains("io.github.tinywasm.wasi.guest.counter", "[counter] counter got 42")).isTrue();
+            });
+        }
+    }
+
+    @Test
+    void wsBroadcastReachesTheBroadcasterWithModuleAndTopic() {
+        List<String> frames = new CopyOnWriteArrayList<>();
+        server = new WasiServer(WasiConfig.defaults(),
+                (module, topic, payload) -> frames.add(module + "|" + topic + "|" + new String(payload, StandardCharsets.UTF_8)));
+        String wat = "(module\n" + Guests.IMPORTS + """
+                  (memory (export "memory") 1)
+                  (data (i32.const 16) "in")
+                  (data (i32.const 32) "feed")
+                  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+                  (func (export "init") (call $subscribe (i32.const 16) (i32.const 2) (i32.const 0)))
+                  (func (export "on_message") (param $p i32) (param $l i32)
+                    (call $ws_broadcast (i32.const 32) (i32.const 4) (local.get $p) (local.get $l)))
+                )
+                """;
+        server.load("feeder", Guests.wat(wat));
+        server.publish("in", "hello");
+        await().atMost(Duration.ofSeconds(10)).until(() -> frames.size() == 1);
+        assertThat(frames).containsExactly("feeder|feed|hello");
+        assertThat(server.module("feeder").orElseThrow().counters().broadcasts()).isEqualTo(1);
+    }
+
+    @Test
+    void subscribeAllSeesGuestAndJavaMessagesWithTheirSource() {
+        WasiServer s = server(Engine.COMPILER);
+        s.load("echo", Guests.relay("ping", "pong"));
+        Collector all = new Collector();
+        s.subscribeAll(all);
+        s.publish("ping", "x");
+        List<Message> got = all.awaitCount(2);
+        assertThat(got).extracting(Message::topic, Message::source)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("ping", null),
+                        org.assertj.core.groups.Tuple.tuple("pong", "echo"));
+    }
+}

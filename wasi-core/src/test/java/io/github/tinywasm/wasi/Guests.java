@@ -1,0 +1,70 @@
+package io.github.tinywasm.wasi;
+
+import com.dylibso.chicory.wabt.Wat2Wasm;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Guest modules for the tests: WAT compiled here with Chicory's wat2wasm, C built by guests/build.sh. */
+final class Guests {
+
+    private Guests() {}
+
+    /** The ABI imports, as a WAT fragment. */
+    static final String IMPORTS = """
+              (import "env" "publish" (func $publish (param i32 i32 i32 i32)))
+              (import "env" "subscribe" (func $subscribe (param i32 i32 i32)))
+              (import "env" "ws_broadcast" (func $ws_broadcast (param i32 i32 i32 i32)))
+              (import "env" "log" (func $log (param i32 i32)))
+            """;
+
+    static byte[] wat(String text) {
+        return Wat2Wasm.parse(text);
+    }
+
+    /**
+     * Subscribes to {@code in} in {@code init}; republishes every payload unchanged on {@code out}. Uses one
+     * fixed 60 KiB buffer as its "malloc" (calls are serialised, and it exports no free).
+     */
+    static byte[] relay(String in, String out) {
+        return wat(relayWat(in, out, ""));
+    }
+
+    static String relayWat(String in, String out, String extra) {
+        return "(module\n" + IMPORTS + """
+                  (memory (export "memory") 2)
+                  (data (i32.const 16) "%s")
+                  (data (i32.const 512) "%s")
+                  (func (export "malloc") (param i32) (result i32) (i32.const 4096))
+                  (func (export "init") (call $subscribe (i32.const 16) (i32.const %d) (i32.const 0)))
+                  (func (export "on_message") (param $p i32) (param $l i32)
+                    (call $publish (i32.const 512) (i32.const %d) (local.get $p) (local.get $l)))
+                %s)
+                """.formatted(in, out, in.length(), out.length(), extra);
+    }
+
+    /** A C guest built by {@code guests/build.sh}. */
+    static byte[] c(String name) {
+        Path file = builtGuest(name);
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Path builtGuest(String name) {
+        Path dir = Path.of("").toAbsolutePath();
+        while (dir != null && !Files.isDirectory(dir.resolve("guests"))) {
+            dir = dir.getParent();
+        }
+        if (dir == null) {
+            throw new IllegalStateException("no guests/ folder above " + Path.of("").toAbsolutePath());
+        }
+        Path file = dir.resolve("guests/build/" + name + ".wasm");
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalStateException(file + " is missing: run guests/build.sh (or scripts/test.sh)");
+        }
+        return file;
+    }
+}
