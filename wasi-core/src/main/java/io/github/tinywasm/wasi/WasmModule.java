@@ -91,12 +91,16 @@ public final class WasmModule implements AutoCloseable {
      * @throws WasiModuleException with the module's name and a specific reason
      */
     static WasmModule load(String name, byte[] bytes, WasiConfig config, HostServices services, CallWatchdog watchdog) {
+        if (bytes.length < 8 || bytes[0] != 0 || bytes[1] != 'a' || bytes[2] != 's' || bytes[3] != 'm') {
+            throw new WasiModuleException(name, Kind.INVALID_MODULE, "not a valid WebAssembly module (" + bytes.length
+                    + " bytes): it does not start with the \\0asm header");
+        }
         com.dylibso.chicory.wasm.WasmModule parsed;
         try {
             parsed = Parser.parse(bytes);
         } catch (ChicoryException | IllegalArgumentException | IndexOutOfBoundsException e) {
             throw new WasiModuleException(name, Kind.INVALID_MODULE,
-                    "not a valid WebAssembly module (" + bytes.length + " bytes): " + e.getMessage(), e);
+                    "not a valid WebAssembly module (" + bytes.length + " bytes): " + parseError(e), e);
         }
         checkImports(name, parsed);
         MemoryLimits limits = memoryLimits(name, parsed, config);
@@ -144,6 +148,13 @@ public final class WasmModule implements AutoCloseable {
             }
             throw e instanceof WasiModuleException w ? w : classify(name, "instantiation", e, false);
         }
+    }
+
+    /** Chicory prefixes the spec's alternative wordings of a parse error; keep the specific part. */
+    private static String parseError(RuntimeException e) {
+        String m = String.valueOf(e.getMessage());
+        String prefix = "section size mismatch, unexpected end of section or function, ";
+        return m.startsWith(prefix) && m.length() > prefix.length() ? m.substring(prefix.length()) : m;
     }
 
     private static void checkImports(String name, com.dylibso.chicory.wasm.WasmModule parsed) {
