@@ -85,6 +85,24 @@ public final class WasmModule implements AutoCloseable {
     }
 
     /**
+     * Loads a module on its own, outside any {@link WasiServer}: its {@code publish} and {@code ws_broadcast}
+     * go nowhere and no watchdog limits its calls. For tools, tests and benchmarks that call a guest
+     * directly; the caller owns the instance and must confine it to one thread at a time.
+     *
+     * @throws WasiModuleException if the module cannot be loaded
+     */
+    public static WasmModule standalone(String name, byte[] bytes, WasiConfig config) {
+        CallWatchdog unlimited = new CallWatchdog(Duration.ZERO);
+        return load(name, bytes, config, new HostServices() {
+            @Override
+            public void publish(Message message) {}
+
+            @Override
+            public void broadcast(String module, String topic, byte[] payload) {}
+        }, unlimited);
+    }
+
+    /**
      * Parses, links, compiles and instantiates {@code bytes}, then runs {@code _start} or {@code _initialize}.
      * Does not call {@code init}: the slot calls it when it is ready to commit this version.
      *
@@ -245,7 +263,7 @@ public final class WasmModule implements AutoCloseable {
     }
 
     /** Calls the guest's {@code init} export, if any. Its {@code subscribe} calls define the topic set. */
-    void init() {
+    public void init() {
         if (init != null) {
             call("init", init, NO_ARGS);
         }

@@ -1,0 +1,46 @@
+package io.github.tinywasm.wasi.bench;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Entry point of the benchmark harness: {@code scripts/bench.sh [delivery|swap|fanout|all]}. Every figure is
+ * printed next to a reference measured in the same run, with the ratio between them.
+ */
+public final class Benchmarks {
+
+    private Benchmarks() {}
+
+    public static void main(String[] args) throws Exception {
+        List<String> which = args.length == 0 ? List.of("all") : Arrays.asList(args);
+        boolean all = which.contains("all");
+        System.out.printf("tinywasm-wasi benchmarks on %s %s, %d cores, max heap %d MiB%n",
+                System.getProperty("java.vm.name"), System.getProperty("java.version"),
+                Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
+        if (all || which.contains("delivery")) {
+            DeliveryBenchmark.run();
+        }
+        if (all || which.contains("swap")) {
+            SwapBenchmark.run();
+        }
+        if (all || which.contains("fanout")) {
+            runFanOut();
+        }
+    }
+
+    private static void runFanOut() throws Exception {
+        try {
+            Class.forName("io.github.tinywasm.wasi.bench.FanOutBenchmark").getMethod("run").invoke(null);
+        } catch (ClassNotFoundException e) {
+            System.out.println("fan-out benchmark not built");
+        }
+    }
+
+    /** Median of the values. */
+    static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+}
