@@ -1,0 +1,69 @@
+package io.github.tinywasm.wasi.autoconfigure.websocket;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.server.ServerHttpRequest;
+import org.springframework.http.server.ServerHttpResponse;
+import org.springframework.web.socket.WebSocketHandler;
+import org.springframework.web.socket.server.HandshakeInterceptor;
+import org.springframework.web.util.UriComponentsBuilder;
+import org.springframework.web.util.UriUtils;
+
+/**
+ * Reads the {@code topic} query parameter before the upgrade: none or empty gets HTTP 400, a topic the
+ * {@link TopicAccessPolicy} denies gets HTTP 403; otherwise the decoded topic goes into the session's
+ * attributes under {@link #TOPIC_ATTRIBUTE}.
+ */
+public class TopicHandshakeInterceptor implements HandshakeInterceptor {
+
+    /** Session attribute holding the decoded topic. */
+    public static final String TOPIC_ATTRIBUTE = TopicHandshakeInterceptor.class.getName() + ".topic";
+
+    private static final Logger log = LoggerFactory.getLogger(TopicHandshakeInterceptor.class);
+    private static final int MAX_TOPIC_LENGTH = 1024;
+
+    private final TopicAccessPolicy policy;
+
+    public TopicHandshakeInterceptor(TopicAccessPolicy policy) {
+        this.policy = policy;
+    }
+
+    @Override
+    public boolean beforeHandshake(ServerHttpRequest request, ServerHttpResponse response, WebSocketHandler wsHandler,
+            Map<String, Object> attributes) {
+        String raw = UriComponentsBuilder.fromUri(request.getURI()).build().getQueryParams().getFirst("topic");
+        String topic = raw == null ? "" : UriUtils.decode(raw, StandardCharsets.UTF_8);
+        if (topic.isBlank()) {
+            return refuse(response, HttpStatus.BAD_REQUEST, "missing topic: connect to " + request.getURI().getPath() + "?topic=NAME");
+        }
+        if (topic.length() > MAX_TOPIC_LENGTH) {
+            return refuse(response, HttpStatus.BAD_REQUEST, "topic longer than " + MAX_TOPIC_LENGTH + " characters");
+        }
+        if (!policy.allows(topic, request, request.getPrincipal())) {
+            log.info("WebSocket handshake from {} denied for topic '{}'", request.getRemoteAddress(), topic);
+            return refuse(response, HttpStatus.FORBIDDEN, "topic not allowed");
+        }
+        attributes.put(TOPIC_ATTRIBUTE, topic);
+        return true;
+    }
+
+    private static boolean refuse(ServerHttpResponse response, HttpStatus status, String reason) {
+        response.setStatusCode(status);
+        response.getHeaders().setContentType(MediaType.TEXT_PLAIN);
+        try {
+            response.getBody().write((reason + "\n").getBytes(StandardCharsets.UTF_8));
+        } catch (java.io.IOException e) {
+            log.debug("cannot write handshake refusal: {}", e.toString());
+        }
+        return false;
+    }
+
+    @Override
+    public void afterHandshake(ServerHttpRequest request, ServerHttpResponse response, WebSocketHandler wsHandler,
+            Exception exception) {
+    }
+}

@@ -1,0 +1,249 @@
+package io.github.tinywasm.wasi.autoconfigure.websocket;
+
+import io.github.tinywasm.wasi.WebSocketBroadcaster;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.web.socket.BinaryMessage;
+import org.springframework.web.socket.CloseStatus;
+import org.springframework.web.socket.adapter.NativeWebSocketSession;
+import org.springframework.web.socket.PongMessage;
+import org.springframework.web.socket.TextMessage;
+import org.springframework.web.socket.WebSocketSession;
+import org.springframework.web.socket.handler.AbstractWebSocketHandler;
+
+/**
+ * The {@code /ws?topic=NAME} endpoint: every {@code ws_broadcast(topic, payload)} of a guest goes to every
+ * client connected with that topic as one binary frame, in broadcast order.
+ *
+ * <p>Threads: {@link #broadcast} runs on the guest's mailbox worker and only enqueues into each client's
+ * {@link TopicSession} (bounded by {@code sendBufferSize}; a full queue drops the frame for that client and
+ * counts it). Frames are written by the container's asynchronous send. A sweeper thread,
+ * {@code wasi-ws-sweeper}, closes sessions whose frame in flight has waited longer than
+ * {@code sendTimeLimit}. Sessions per topic are copy-on-write arrays in a {@link ConcurrentHashMap}.
+ *
+ * <p>As a {@link SmartLifecycle} in the default phase it closes every session with 1001 (going away) when the
+ * context stops, before the web server's graceful shutdown, which does not wait for WebSocket sessions.
+ * Clients are not expected to send anything: their frames are ignored and counted.
+ */
+public class TopicWebSocketHandler extends AbstractWebSocketHandler implements WebSocketBroadcaster, SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(TopicWebSocketHandler.class);
+    private static final TopicSession[] NONE = new TopicSession[0];
+
+    private final long sendBufferSize;
+    private final Duration sendTimeLimit;
+    private final int maxInboundMessageSize;
+    private final ConcurrentHashMap<String, TopicSession[]> byTopic = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, TopicSession> byId = new ConcurrentHashMap<>();
+    private final Stats stats = new Stats();
+    private volatile ScheduledExecutorService sweeper;
+    private volatile boolean running;
+
+    public TopicWebSocketHandler(long sendBufferSize, Duration sendTimeLimit, int maxInboundMessageSize) {
+        this.sendBufferSize = sendBufferSize;
+        this.sendTimeLimit = sendTimeLimit;
+        this.maxInboundMessageSize = maxInboundMessageSize;
+    }
+
+    // ---- connections ------------------------------------------------------------------------------------------
+
+    @Override
+    public void afterConnectionEstablished(WebSocketSession session) throws IOException {
+        String topic = (String) session.getAttributes().get(TopicHandshakeInterceptor.TOPIC_ATTRIBUTE);
+        jakarta.websocket.Session nativeSession = session instanceof NativeWebSocketSession n
+                ? n.getNativeSession(jakarta.websocket.Session.class) : null;
+        if (topic == null || nativeSession == null) {
+            log.error("WebSocket session {} has no topic or no JSR-356 session; closing it (is the handler mapped"
+                    + " through TopicHandshakeInterceptor on a servlet container?)", session.getId());
+            session.close(CloseStatus.SERVER_ERROR);
+            return;
+        }
+        session.setBinaryMessageSizeLimit(maxInboundMessageSize);
+        session.setTextMessageSizeLimit(maxInboundMessageSize);
+        TopicSession ts = new TopicSession(session, nativeSession, topic, sendBufferSize, stats);
+        byId.put(session.getId(), ts);
+        byTopic.compute(topic, (t, arr) -> {
+            TopicSession[] base = arr != null ? arr : NONE;
+            TopicSession[] more = Arrays.copyOf(base, base.length + 1);
+            more[base.length] = ts;
+            return more;
+        });
+        stats.opened.increment();
+        log.debug("WebSocket session {} from {} subscribed to '{}'", session.getId(), session.getRemoteAddress(), topic);
+    }
+
+    @Override
+    public void afterConnectionClosed(WebSocketSession session, CloseStatus status) {
+        TopicSession ts = byId.remove(session.getId());
+        if (ts == null) {
+            return;
+        }
+        ts.close();
+        byTopic.computeIfPresent(ts.topic(), (t, arr) -> {
+            TopicSession[] left = Arrays.stream(arr).filter(s -> s != ts).toArray(TopicSession[]::new);
+            return left.length == 0 ? null : left;
+        });
+        stats.closed.increment();
+        log.debug("WebSocket session {} of '{}' closed: {}", session.getId(), ts.topic(), status);
+    }
+
+    @Override
+    public void handleTransportError(WebSocketSession session, Throwable exception) {
+        log.debug("WebSocket session {} transport error: {}", session.getId(), exception.toString());
+    }
+
+    @Override
+    protected void handleTextMessage(WebSocketSession session, TextMessage message) {
+        stats.inboundIgnored.increment();
+    }
+
+    @Override
+    protected void handleBinaryMessage(WebSocketSession session, BinaryMessage message) {
+        stats.inboundIgnored.increment();
+    }
+
+    @Override
+    protected void handlePongMessage(WebSocketSession session, PongMessage message) {
+    }
+
+    // ---- broadcasting -----------------------------------------------------------------------------------------
+
+    @Override
+    public void broadcast(String module, String topic, byte[] payload) {
+        TopicSession[] sessions = byTopic.get(topic);
+        if (sessions == null) {
+            return;
+        }
+        for (TopicSession s : sessions) {
+            if (s.offer(payload) == TopicSession.Offer.DROPPED) {
+                stats.dropped.increment();
+            }
+        }
+    }
+
+    private void sweep() {
+        long now = System.nanoTime();
+        long limit = sendTimeLimit.toNanos();
+        for (TopicSession s : byId.values()) {
+            if (s.stalledFor(now) > limit) {
+                log.warn("WebSocket session {} of '{}' has not accepted a frame for {} ms (send-time-limit): closing it",
+                        s.session().getId(), s.topic(), sendTimeLimit.toMillis());
+                stats.stalledClosed.increment();
+                s.close();
+                closeQuietly(s.session(), CloseStatus.SESSION_NOT_RELIABLE);
+            }
+        }
+    }
+
+    private static void closeQuietly(WebSocketSession session, CloseStatus status) {
+        try {
+            session.close(status);
+        } catch (IOException | RuntimeException e) {
+            log.debug("closing WebSocket session {}: {}", session.getId(), e.toString());
+        }
+    }
+
+    // ---- life cycle ------------------------------------------------------------------------------------------
+
+    @Override
+    public void start() {
+        AtomicInteger n = new AtomicInteger();
+        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "wasi-ws-sweeper" + (n.incrementAndGet() > 1 ? "-" + n.get() : ""));
+            t.setDaemon(true);
+            return t;
+        });
+        long period = Math.max(50, Math.min(1000, sendTimeLimit.toMillis() / 4));
+        s.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
+        sweeper = s;
+        running = true;
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        List<TopicSession> all = new ArrayList<>(byId.values());
+        for (TopicSession s : all) {
+            s.close();
+            closeQuietly(s.session(), CloseStatus.GOING_AWAY);
+        }
+        if (!all.isEmpty()) {
+            log.info("Closed {} WebSocket session(s) with 1001 (going away)", all.size());
+        }
+        ScheduledExecutorService s = sweeper;
+        if (s != null) {
+            s.shutdownNow();
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    @Override
+    public int getPhase() {
+        return SmartLifecycle.DEFAULT_PHASE;
+    }
+
+    // ---- inspection ------------------------------------------------------------------------------------------
+
+    /** Open sessions. */
+    public int sessionCount() {
+        return byId.size();
+    }
+
+    /** Topics with at least one open session, sorted. */
+    public Set<String> topics() {
+        return new TreeSet<>(byTopic.keySet());
+    }
+
+    public Stats stats() {
+        return stats;
+    }
+
+    /** Cumulative counters of the endpoint; readable from any thread. */
+    public static final class Stats {
+        final LongAdder opened = new LongAdder();
+        final LongAdder closed = new LongAdder();
+        final LongAdder sent = new LongAdder();
+        final LongAdder dropped = new LongAdder();
+        final LongAdder sendFailures = new LongAdder();
+        final LongAdder stalledClosed = new LongAdder();
+        final LongAdder inboundIgnored = new LongAdder();
+
+        void sent() {
+            sent.increment();
+        }
+
+        void sendFailed() {
+            sendFailures.increment();
+        }
+
+        public long opened() { return opened.sum(); }
+        public long closed() { return closed.sum(); }
+        /** Frames written to clients. */
+        public long framesSent() { return sent.sum(); }
+        /** Frames dropped for a client whose send buffer was full. */
+        public long framesDropped() { return dropped.sum(); }
+        public long sendFailures() { return sendFailures.sum(); }
+        /** Sessions closed because a frame waited longer than the send time limit. */
+        public long stalledClosed() { return stalledClosed.sum(); }
+        /** Frames clients sent, which the endpoint ignores. */
+        public long inboundIgnored() { return inboundIgnored.sum(); }
+    }
+}
