@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /** Collects messages a Java subscriber receives; waits for them with a deadline. */
-final class Collector implements Consumer<Message> {
+public final class Collector implements Consumer<Message> {
 
     private final List<Message> messages = new ArrayList<>();
 
@@ -17,23 +17,23 @@ final class Collector implements Consumer<Message> {
         messages.add(m);
     }
 
-    synchronized List<Message> messages() {
+    public synchronized List<Message> messages() {
         return new ArrayList<>(messages);
     }
 
-    synchronized List<String> texts() {
+    public synchronized List<String> texts() {
         return messages.stream().map(Message::payloadAsString).toList();
     }
 
-    synchronized int size() {
+    public synchronized int size() {
         return messages.size();
     }
 
-    List<Message> awaitCount(int n) {
+    public List<Message> awaitCount(int n) {
         return awaitCount(n, Duration.ofSeconds(20));
     }
 
-    List<Message> awaitCount(int n, Duration timeout) {
+    public List<Message> awaitCount(int n, Duration timeout) {
         await().atMost(timeout).pollInterval(Duration.ofMillis(5)).until(() -> size() >= n);
         return messages();
     }

@@ -6,19 +6,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Guest modules for the tests: WAT compiled here with Chicory's wat2wasm, C built by guests/build.sh. */
-final class Guests {
+public final class Guests {
 
     private Guests() {}
 
     /** The ABI imports, as a WAT fragment. */
-    static final String IMPORTS = """
+    public static final String IMPORTS = """
               (import "env" "publish" (func $publish (param i32 i32 i32 i32)))
               (import "env" "subscribe" (func $subscribe (param i32 i32 i32)))
               (import "env" "ws_broadcast" (func $ws_broadcast (param i32 i32 i32 i32)))
               (import "env" "log" (func $log (param i32 i32)))
             """;
 
-    static byte[] wat(String text) {
+    public static byte[] wat(String text) {
         return Wat2Wasm.parse(text);
     }
 
@@ -26,11 +26,11 @@ final class Guests {
      * Subscribes to {@code in} in {@code init}; republishes every payload unchanged on {@code out}. Uses one
      * fixed 60 KiB buffer as its "malloc" (calls are serialised, and it exports no free).
      */
-    static byte[] relay(String in, String out) {
+    public static byte[] relay(String in, String out) {
         return wat(relayWat(in, out, ""));
     }
 
-    static String relayWat(String in, String out, String extra) {
+    public static String relayWat(String in, String out, String extra) {
         return "(module\n" + IMPORTS + """
                   (memory (export "memory") 2)
                   (data (i32.const 16) "%s")
@@ -44,7 +44,7 @@ final class Guests {
     }
 
     /** A C guest built by {@code guests/build.sh}. */
-    static byte[] c(String name) {
+    public static byte[] c(String name) {
         Path file = builtGuest(name);
         try {
             return Files.readAllBytes(file);
@@ -53,7 +53,7 @@ final class Guests {
         }
     }
 
-    static Path builtGuest(String name) {
+    public static Path builtGuest(String name) {
         Path dir = Path.of("").toAbsolutePath();
         while (dir != null && !Files.isDirectory(dir.resolve("guests"))) {
             dir = dir.getParent();

@@ -7,24 +7,24 @@ import java.util.List;
 import org.slf4j.LoggerFactory;
 
 /** Captures log events of the whole process while open. */
-final class LogCapture implements AutoCloseable {
+public final class LogCapture implements AutoCloseable {
 
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
     private final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
 
-    LogCapture() {
+    public LogCapture() {
         appender.start();
         root.addAppender(appender);
     }
 
     /** Every formatted line, prefixed with its logger name. */
-    List<String> lines() {
+    public List<String> lines() {
         synchronized (appender.list) {
             return appender.list.stream().map(e -> e.getLoggerName() + " " + e.getFormattedMessage()).toList();
         }
     }
 
-    boolean contains(String loggerPrefix, String text) {
+    public boolean contains(String loggerPrefix, String text) {
         return lines().stream().anyMatch(l -> l.startsWith(loggerPrefix) && l.contains(text));
     }
 

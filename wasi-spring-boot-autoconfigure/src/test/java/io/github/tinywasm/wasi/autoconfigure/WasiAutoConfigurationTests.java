@@ -1,0 +1,210 @@
+package io.github.tinywasm.wasi.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.tinywasm.wasi.Engine;
+import io.github.tinywasm.wasi.WasiConfig;
+import io.github.tinywasm.wasi.WasiServer;
+import io.github.tinywasm.wasi.autoconfigure.actuate.WasiEndpoint;
+import io.github.tinywasm.wasi.autoconfigure.actuate.WasiEndpointAutoConfiguration;
+import io.github.tinywasm.wasi.autoconfigure.actuate.WasiHealthIndicator;
+import io.github.tinywasm.wasi.autoconfigure.metrics.WasiMetrics;
+import io.github.tinywasm.wasi.autoconfigure.metrics.WasiMetricsAutoConfiguration;
+import io.github.tinywasm.wasi.autoconfigure.websocket.TopicAccessPolicy;
+import io.github.tinywasm.wasi.autoconfigure.websocket.TopicWebSocketHandler;
+import io.github.tinywasm.wasi.autoconfigure.websocket.WasiWebSocketAutoConfiguration;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.convert.ApplicationConversionService;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.web.socket.server.support.WebSocketHandlerMapping;
+
+/** Every condition of the auto-configuration, with {@link ApplicationContextRunner}. */
+class WasiAutoConfigurationTests {
+
+    private static final AutoConfigurations ALL = AutoConfigurations.of(WasiAutoConfiguration.class,
+            WasiWebSocketAutoConfiguration.class, WasiEndpointAutoConfiguration.class, WasiMetricsAutoConfiguration.class);
+
+    @TempDir
+    Path modules;
+
+    private ApplicationContextRunner runner() {
+        return new ApplicationContextRunner()
+                .withInitializer(c -> c.getBeanFactory().setConversionService(ApplicationConversionService.getSharedInstance()))
+                .withConfiguration(ALL)
+                .withPropertyValues("tinywasm.wasi.modules-dir=" + modules);
+    }
+
+    private WebApplicationContextRunner webRunner() {
+        return new WebApplicationContextRunner()
+                .withInitializer(c -> c.getBeanFactory().setConversionService(ApplicationConversionService.getSharedInstance()))
+                .withConfiguration(ALL)
+                .withPropertyValues("tinywasm.wasi.modules-dir=" + modules);
+    }
+
+    @Test
+    void nonWebApplicationGetsTheEngineButNoWebSocket() {
+        runner().run(context -> {
+            assertThat(context).hasSingleBean(WasiServer.class).hasSingleBean(WasiServerLifecycle.class)
+                    .hasSingleBean(WasiPublisher.class).hasSingleBean(WasiEventBridge.class)
+                    .doesNotHaveBean(TopicWebSocketHandler.class).doesNotHaveBean(WebSocketHandlerMapping.class);
+            assertThat(context.getBean(WasiServer.class).isRunning()).isTrue();
+            assertThat(context.getBean(WasiServer.class).config().modulesDir()).isEqualTo(modules);
+        });
+    }
+
+    @Test
+    void propertiesReachTheEngineConfiguration() {
+        runner().withPropertyValues("tinywasm.wasi.engine=interpreter", "tinywasm.wasi.mailbox.capacity=7",
+                "tinywasm.wasi.mailbox.overflow=drop", "tinywasm.wasi.max-memory=1MB", "tinywasm.wasi.call-timeout=2s",
+                "tinywasm.wasi.worker-threads=3", "tinywasm.wasi.watch=false").run(context -> {
+                    WasiConfig config = context.getBean(WasiServer.class).config();
+                    assertThat(config.engine()).isEqualTo(Engine.INTERPRETER);
+                    assertThat(config.mailboxCapacity()).isEqualTo(7);
+                    assertThat(config.overflowPolicy()).isEqualTo(io.github.tinywasm.wasi.OverflowPolicy.DROP);
+                    assertThat(config.maxMemoryBytes()).isEqualTo(1024 * 1024);
+                    assertThat(config.callTimeout()).hasSeconds(2);
+                    assertThat(config.workerThreads()).isEqualTo(3);
+                    assertThat(config.watch()).isFalse();
+                });
+    }
+
+    @Test
+    void disabledMeansNothing() {
+        webRunner().withPropertyValues("tinywasm.wasi.enabled=false").run(context -> assertThat(context)
+                .doesNotHaveBean(WasiServer.class).doesNotHaveBean(TopicWebSocketHandler.class)
+                .doesNotHaveBean(WasiEndpoint.class).doesNotHaveBean(WasiMetrics.class));
+    }
+
+    @Test
+    void userBeansTakePrecedence() {
+        runner().withUserConfiguration(OwnServer.class).run(context -> {
+            assertThat(context).hasSingleBean(WasiServer.class);
+            assertThat(context.getBean(WasiServer.class)).isSameAs(context.getBean("myServer"));
+        });
+        webRunner().withUserConfiguration(OwnPolicy.class).run(context -> {
+            assertThat(context).hasSingleBean(TopicAccessPolicy.class);
+            assertThat(context.getBean(TopicAccessPolicy.class)).isSameAs(OwnPolicy.POLICY);
+        });
+    }
+
+    @Test
+    void eventBridgeCanBeTurnedOff() {
+        runner().withPropertyValues("tinywasm.wasi.events.enabled=false")
+                .run(context -> assertThat(context).hasSingleBean(WasiServer.class).doesNotHaveBean(WasiEventBridge.class));
+    }
+
+    @Test
+    void webApplicationGetsTheWebSocketEndpoint() {
+        webRunner().run(context -> {
+            assertThat(context).hasSingleBean(TopicWebSocketHandler.class).hasBean("wasiWebSocketHandlerMapping")
+                    .hasSingleBean(TopicAccessPolicy.class);
+            assertThat(context.getBean(WasiServer.class)).isNotNull();
+        });
+    }
+
+    @Test
+    void webSocketCanBeTurnedOffOrMissingItsContainer() {
+        webRunner().withPropertyValues("tinywasm.wasi.websocket.enabled=false")
+                .run(context -> assertThat(context).hasSingleBean(WasiServer.class).doesNotHaveBean(TopicWebSocketHandler.class));
+        webRunner().withClassLoader(new FilteredClassLoader("jakarta.websocket.server"))
+                .run(context -> assertThat(context).hasSingleBean(WasiServer.class).doesNotHaveBean(TopicWebSocketHandler.class));
+    }
+
+    @Test
+    void actuatorPartsNeedActuator() {
+        webRunner().withPropertyValues("management.endpoints.web.exposure.include=wasi")
+                .run(context -> assertThat(context).hasSingleBean(WasiEndpoint.class).hasSingleBean(WasiHealthIndicator.class));
+        webRunner().run(context -> assertThat(context).doesNotHaveBean(WasiEndpoint.class)); // not exposed
+        webRunner().withPropertyValues("management.endpoints.web.exposure.include=wasi")
+                .withClassLoader(new FilteredClassLoader(Endpoint.class))
+                .run(context -> assertThat(context).hasSingleBean(WasiServer.class).doesNotHaveBean(WasiEndpoint.class));
+        runner().withPropertyValues("management.health.wasi.enabled=false")
+                .run(context -> assertThat(context).doesNotHaveBean(WasiHealthIndicator.class));
+    }
+
+    @Test
+    void metricsNeedMicrometerAndARegistry() {
+        runner().run(context -> assertThat(context).doesNotHaveBean(WasiMetrics.class));
+        runner().withUserConfiguration(Registry.class).run(context -> assertThat(context).hasSingleBean(WasiMetrics.class));
+        runner().withUserConfiguration(Registry.class).withClassLoader(new FilteredClassLoader(MeterRegistry.class))
+                .run(context -> assertThat(context).hasSingleBean(WasiServer.class).doesNotHaveBean(WasiMetrics.class));
+    }
+
+    @Test
+    void badValuesFailStartUpNamingTheProperty() {
+        assertStartupFails("tinywasm.wasi.mailbox.capacity=0", "tinywasm.wasi.mailbox.capacity must be at least 1 (was 0)");
+        assertStartupFails("tinywasm.wasi.websocket.path=ws", "tinywasm.wasi.websocket.path must start with '/'");
+        assertStartupFails("tinywasm.wasi.drain-timeout=-1s", "tinywasm.wasi.drain-timeout must not be negative");
+        assertStartupFails("tinywasm.wasi.max-memory=1KB", "tinywasm.wasi.max-memory must be 0 (no limit) or between 64KB and 4GB");
+        assertStartupFails("tinywasm.wasi.engine=turbo", "turbo");
+        assertStartupFails("tinywasm.wasi.mailbox.overflow=explode", "explode");
+    }
+
+    @Test
+    void modulesDirIsCreatedOrReported() throws Exception {
+        Path missing = modules.resolve("a/b/modules");
+        runner().withPropertyValues("tinywasm.wasi.modules-dir=" + missing)
+                .run(context -> assertThat(missing).isDirectory());
+        Path file = modules.resolve("not-a-dir");
+        java.nio.file.Files.writeString(file, "x");
+        runner().withPropertyValues("tinywasm.wasi.modules-dir=" + file).run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(rootMessage(context.getStartupFailure())).contains("tinywasm.wasi.modules-dir").contains("is not a directory");
+        });
+    }
+
+    private void assertStartupFails(String property, String message) {
+        runner().withPropertyValues(property).run(context -> {
+            assertThat(context).hasFailed();
+            Throwable failure = context.getStartupFailure();
+            StringBuilder all = new StringBuilder();
+            for (Throwable t = failure; t != null; t = t.getCause()) {
+                all.append(t.getMessage()).append('\n');
+            }
+            assertThat(all.toString()).as("failure of %s", property).contains(message);
+        });
+    }
+
+    private static String rootMessage(Throwable t) {
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage();
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OwnServer {
+        @Bean(destroyMethod = "close")
+        WasiServer myServer() {
+            return new WasiServer(WasiConfig.defaults());
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OwnPolicy {
+        static final TopicAccessPolicy POLICY = (topic, request, principal) -> topic.startsWith("public.");
+
+        @Bean
+        TopicAccessPolicy myPolicy() {
+            return POLICY;
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class Registry {
+        @Bean
+        MeterRegistry meterRegistry() {
+            return new SimpleMeterRegistry();
+        }
+    }
+}

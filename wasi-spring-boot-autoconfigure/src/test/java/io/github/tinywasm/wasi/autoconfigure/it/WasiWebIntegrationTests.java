@@ -1,0 +1,257 @@
+package io.github.tinywasm.wasi.autoconfigure.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.github.tinywasm.wasi.Guests;
+import io.github.tinywasm.wasi.WasiServer;
+import io.github.tinywasm.wasi.autoconfigure.WasiOutboundMessage;
+import io.github.tinywasm.wasi.autoconfigure.WasiPublisher;
+import io.github.tinywasm.wasi.autoconfigure.websocket.TopicWebSocketHandler;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.web.socket.WebSocketSession;
+
+/** A real application on a real port, with real guests, real WebSocket clients and real HTTP. */
+@SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "tinywasm.wasi.watch-quiet-period=100ms",
+        "tinywasm.wasi.watch-poll-interval=500ms",
+        "management.endpoints.web.exposure.include=health,wasi,metrics",
+        "management.endpoint.health.show-details=always"})
+class WasiWebIntegrationTests {
+
+    static Path modules;
+
+    @DynamicPropertySource
+    static void modules(DynamicPropertyRegistry registry) throws IOException {
+        modules = Files.createTempDirectory("wasi-it");
+        Files.write(modules.resolve("feed.wasm"), broadcaster("a-in", "a", "a-out"));
+        Files.write(modules.resolve("other.wasm"), broadcaster("b-in", "b", "b-out"));
+        Files.write(modules.resolve("big.wasm"), broadcaster("big-in", "big", "big-out"));
+        Files.write(modules.resolve("swappy.wasm"), broadcaster("s-in", "s", "s-out"));
+        registry.add("tinywasm.wasi.modules-dir", modules::toString);
+    }
+
+    /** Subscribes to {@code in}; broadcasts each payload to WebSocket topic {@code ws} and publishes it on {@code out}. */
+    static byte[] broadcaster(String in, String ws, String out) {
+        return Guests.wat(Guests.relayWat(in, out, """
+                  (data (i32.const 800) "%s")
+                """.formatted(ws)).replace("""
+                    (call $publish (i32.const 512) (i32.const %d) (local.get $p) (local.get $l)))""".formatted(out.length()),
+                """
+                    (call $ws_broadcast (i32.const 800) (i32.const %d) (local.get $p) (local.get $l))
+                    (call $publish (i32.const 512) (i32.const %d) (local.get $p) (local.get $l)))""".formatted(ws.length(), out.length())));
+    }
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    WasiServer server;
+
+    @Autowired
+    WasiPublisher publisher;
+
+    @Autowired
+    TopicWebSocketHandler handler;
+
+    @Autowired
+    ApplicationEventPublisher events;
+
+    @Autowired
+    TestApplication.EventRecorder recorder;
+
+    @Autowired
+    MeterRegistry meters;
+
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    private WebSocketSession connect(String topic, WebSocketClients.Frames frames) throws Exception {
+        int before = handler.sessionCount();
+        WebSocketSession session = WebSocketClients.connect(port, topic, frames);
+        // the client's future completes on the 101 response, before the server registers the session
+        await().atMost(Duration.ofSeconds(10)).until(() -> handler.sessionCount() >= before + 1);
+        return session;
+    }
+
+    @Test
+    void clientReceivesWhatAGuestBroadcastsAndTopicsStaySeparate() throws Exception {
+        WebSocketClients.Frames a = new WebSocketClients.Frames();
+        WebSocketClients.Frames b = new WebSocketClients.Frames();
+        try (WebSocketSession sa = connect("a", a); WebSocketSession sb = connect("b", b)) {
+            for (int i = 0; i < 50; i++) {
+                publisher.publish("a-in", "a" + i);
+            }
+            publisher.publish("b-in", "only b");
+            await().atMost(Duration.ofSeconds(10)).until(() -> a.size() == 50 && b.size() == 1);
+            assertThat(a.texts()).containsExactlyElementsOf(java.util.stream.IntStream.range(0, 50).mapToObj(i -> "a" + i).toList());
+            assertThat(b.texts()).containsExactly("only b");
+        }
+    }
+
+    @Test
+    void handshakeWithoutTopicIsRefusedWith400AndForeignOriginWith403() throws Exception {
+        String[] status = new String[1];
+        try (Socket s = WebSocketClients.rawHandshake(port, "/ws", null, 0, status)) {
+            assertThat(status[0]).startsWith("HTTP/1.1 400");
+        }
+        try (Socket s = WebSocketClients.rawHandshake(port, "/ws?topic=", null, 0, status)) {
+            assertThat(status[0]).startsWith("HTTP/1.1 400");
+        }
+        try (Socket s = WebSocketClients.rawHandshake(port, "/ws?topic=a", "http://evil.example", 0, status)) {
+            assertThat(status[0]).startsWith("HTTP/1.1 403");
+        }
+        try (Socket s = WebSocketClients.rawHandshake(port, "/ws?topic=a", "http://localhost:" + port, 0, status)) {
+            assertThat(status[0]).startsWith("HTTP/1.1 101");
+        }
+    }
+
+    /**
+     * One client stops reading; the guest keeps broadcasting 32 KiB frames. The healthy client receives every
+     * frame, one after the other, while the stalled client's frames are dropped for it alone and counted.
+     */
+    @Test
+    void stalledClientDoesNotSlowAHealthyOne() throws Exception {
+        WebSocketClients.Frames healthy = new WebSocketClients.Frames();
+        String[] status = new String[1];
+        long droppedBefore = handler.stats().framesDropped();
+        int before = handler.sessionCount();
+        try (Socket stalled = WebSocketClients.rawHandshake(port, "/ws?topic=big", null, 4096, status);
+                WebSocketSession ok = connect("big", healthy)) {
+            assertThat(status[0]).startsWith("HTTP/1.1 101");
+            await().atMost(Duration.ofSeconds(10)).until(() -> handler.sessionCount() >= before + 2);
+            int frames = 300;
+            for (int i = 0; i < frames; i++) {
+                byte[] payload = new byte[32 * 1024];
+                ByteBuffer.wrap(payload).putInt(i);
+                publisher.publish("big-in", payload);
+                int expected = i + 1;
+                await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).atMost(Duration.ofSeconds(10))
+                        .until(() -> healthy.size() == expected);
+            }
+            List<byte[]> got = healthy.frames();
+            for (int i = 0; i < frames; i++) {
+                assertThat(ByteBuffer.wrap(got.get(i)).getInt()).isEqualTo(i);
+            }
+            assertThat(handler.stats().framesDropped() - droppedBefore).isPositive();
+        }
+    }
+
+    @Test
+    void eventListenersReceiveGuestMessagesAndNothingEchoes() {
+        publisher.publish("a-in", "to-guest");
+        await().atMost(Duration.ofSeconds(10)).until(() -> recorder.aOut.stream().anyMatch(e -> e.getPayloadAsString().equals("to-guest")));
+        assertThat(recorder.aOut).allSatisfy(e -> {
+            assertThat(e.getTopic()).isEqualTo("a-out");
+            assertThat(e.getModule()).isEqualTo("feed");
+        });
+        // what the application published never comes back as an event
+        assertThat(recorder.all).noneMatch(e -> e.getTopic().equals("a-in"));
+
+        events.publishEvent(WasiOutboundMessage.of("a-in", "via-event"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> recorder.aOut.stream().anyMatch(e -> e.getPayloadAsString().equals("via-event")));
+        assertThat(recorder.all).noneMatch(e -> e.getTopic().equals("a-in"));
+    }
+
+    @Test
+    void hotSwapWhileAClientIsConnected() throws Exception {
+        WebSocketClients.Frames s = new WebSocketClients.Frames();
+        try (WebSocketSession session = connect("s", s)) {
+            publisher.publish("s-in", "from v1");
+            await().atMost(Duration.ofSeconds(10)).until(() -> s.size() == 1);
+
+            long swaps = server.module("swappy").orElseThrow().counters().swaps();
+            Path tmp = modules.resolve(".swappy.wasm.tmp");
+            Files.write(tmp, broadcaster("s-in", "s", "s-out-v2"));
+            Files.move(tmp, modules.resolve("swappy.wasm"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            await().atMost(Duration.ofSeconds(15)).until(() -> server.module("swappy").orElseThrow().counters().swaps() == swaps + 1);
+
+            publisher.publish("s-in", "from v2");
+            await().atMost(Duration.ofSeconds(10)).until(() -> s.size() == 2);
+            assertThat(s.texts()).containsExactly("from v1", "from v2");
+            assertThat(session.isOpen()).isTrue();
+            assertThat(s.closeStatus).isNull();
+        }
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void actuatorEndpointAndHealthOverHttp() throws Exception {
+        HttpResponse<String> list = get("/actuator/wasi");
+        assertThat(list.statusCode()).isEqualTo(200);
+        assertThat(list.body()).contains("\"name\":\"feed\"", "\"state\":\"SERVING\"", "\"topics\":[\"a-in\"]", "\"sha256\":\"",
+                "\"mailboxDepth\":", "\"delivered\":");
+
+        HttpResponse<String> one = get("/actuator/wasi/other");
+        assertThat(one.statusCode()).isEqualTo(200);
+        assertThat(one.body()).contains("\"name\":\"other\"", "\"file\":\"" + modules.resolve("other.wasm"));
+        assertThat(get("/actuator/wasi/nosuchmodule").statusCode()).isEqualTo(404);
+
+        HttpResponse<String> reload = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/wasi/other"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(reload.statusCode()).isEqualTo(200);
+        assertThat(reload.body()).contains("\"name\":\"other\"", "\"swaps\":1");
+
+        HttpResponse<String> health = get("/actuator/health");
+        assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(health.body()).contains("\"wasi\":{").contains("\"feed\":{\"state\":\"SERVING\"");
+    }
+
+    @Test
+    void reloadOfABrokenFileReports422AndTheOldVersionServes() throws Exception {
+        Files.write(modules.resolve("fragile.wasm"), broadcaster("f-in", "f", "f-out"));
+        await().atMost(Duration.ofSeconds(15)).until(() -> server.module("fragile").isPresent());
+        Files.writeString(modules.resolve("fragile.wasm"), "not wasm");
+        HttpResponse<String> reload = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/wasi/fragile"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(reload.statusCode()).isEqualTo(422);
+        assertThat(reload.body()).contains("not a valid WebAssembly module");
+        HttpResponse<String> health = get("/actuator/health");
+        assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(health.body()).contains("\"fragile\":{\"state\":\"SERVING\"", "\"lastLoadFailed\":true");
+        Files.delete(modules.resolve("fragile.wasm"));
+        await().atMost(Duration.ofSeconds(15)).until(() -> server.module("fragile").isEmpty());
+    }
+
+    @Test
+    void metricsAreRegisteredWithTheDocumentedNames() {
+        publisher.publish("b-in", "count me");
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.module("other").orElseThrow().counters().delivered() >= 1);
+        assertThat(meters.get("wasi.messages.delivered").tag("module", "other").functionCounter().count()).isGreaterThanOrEqualTo(1);
+        assertThat(meters.get("wasi.messages.published").tag("module", "other").functionCounter().count()).isGreaterThanOrEqualTo(1);
+        assertThat(meters.get("wasi.messages.dropped").tag("module", "other").tag("reason", "mailbox-full").functionCounter()).isNotNull();
+        assertThat(meters.get("wasi.guest.traps").tag("module", "other").functionCounter()).isNotNull();
+        assertThat(meters.get("wasi.guest.calls").tag("module", "other").functionTimer().count()).isGreaterThanOrEqualTo(1);
+        assertThat(meters.get("wasi.mailbox.depth").tag("module", "other").gauge()).isNotNull();
+        assertThat(meters.get("wasi.module.swaps").tag("module", "other").tag("swap", "false").tag("result", "success").timer().count())
+                .isEqualTo(1);
+        assertThat(meters.get("wasi.websocket.sessions").gauge()).isNotNull();
+        assertThat(meters.get("wasi.websocket.frames.sent").functionCounter()).isNotNull();
+        assertThat(meters.get("wasi.websocket.frames.dropped").functionCounter()).isNotNull();
+        assertThat(meters.getMeters()).noneMatch(m -> m.getId().getTag("topic") != null);
+    }
+}
