@@ -209,7 +209,8 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
             }
             current = null;
             state = ModuleState.CLOSED;
-            log.info("[{}] unloaded", name);
+            log.info("[{}] unloaded: {} messages delivered, {} dropped in all", name, delivered.sum(),
+                    dropped.values().stream().mapToLong(LongAdder::sum).sum());
             server.listeners().moduleUnloaded(name);
         } finally {
             swapLock.unlock();
