@@ -17,7 +17,14 @@ import org.springframework.web.socket.WebSocketSession;
 final class TopicSession {
 
     /** Outcome of {@link #offer(byte[])}. */
-    enum Offer { QUEUED, DROPPED, CLOSED }
+    enum Offer {
+        /** Queued behind a send in progress. */
+        QUEUED,
+        /** Queued, and no send is in progress: the caller must run {@link #pump()} (on a sender thread). */
+        START,
+        DROPPED,
+        CLOSED
+    }
 
     private final WebSocketSession session;
     private final jakarta.websocket.RemoteEndpoint.Async remote;
@@ -71,12 +78,11 @@ final class TopicSession {
             }
             sending = true;
         }
-        pump();
-        return Offer.QUEUED;
+        return Offer.START;
     }
 
-    /** Sends queued frames one at a time; the caller has set {@code sending}. */
-    private void pump() {
+    /** Sends queued frames one at a time; runs after {@link #offer} returned {@link Offer#START}. */
+    void pump() {
         while (true) {
             ByteBuffer next;
             synchronized (this) {

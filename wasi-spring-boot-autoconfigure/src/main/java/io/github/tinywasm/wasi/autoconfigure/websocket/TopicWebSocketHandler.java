@@ -9,7 +9,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -31,7 +33,9 @@ import org.springframework.web.socket.handler.AbstractWebSocketHandler;
  *
  * <p>Threads: {@link #broadcast} runs on the guest's mailbox worker and only enqueues into each client's
  * {@link TopicSession} (bounded by {@code sendBufferSize}; a full queue drops the frame for that client and
- * counts it). Frames are written by the container's asynchronous send. A sweeper thread,
+ * counts it). A client that was idle is handed to a small sender pool ({@code wasi-ws-send-N}, one thread per
+ * core), which starts the container's asynchronous send; later frames follow from its completion handler. No
+ * thread ever waits for a client's socket, so the guest is never held up by fan-out. A sweeper thread,
  * {@code wasi-ws-sweeper}, closes sessions whose frame in flight has waited longer than
  * {@code sendTimeLimit}. Sessions per topic are copy-on-write arrays in a {@link ConcurrentHashMap}.
  *
@@ -51,6 +55,7 @@ public class TopicWebSocketHandler extends AbstractWebSocketHandler implements W
     private final ConcurrentHashMap<String, TopicSession> byId = new ConcurrentHashMap<>();
     private final Stats stats = new Stats();
     private volatile ScheduledExecutorService sweeper;
+    private volatile ExecutorService senders;
     private volatile boolean running;
 
     public TopicWebSocketHandler(long sendBufferSize, Duration sendTimeLimit, int maxInboundMessageSize) {
@@ -129,9 +134,20 @@ public class TopicWebSocketHandler extends AbstractWebSocketHandler implements W
             return;
         }
         for (TopicSession s : sessions) {
-            if (s.offer(payload) == TopicSession.Offer.DROPPED) {
-                stats.dropped.increment();
+            switch (s.offer(payload)) {
+                case START -> startSending(s);
+                case DROPPED -> stats.dropped.increment();
+                default -> { }
             }
+        }
+    }
+
+    private void startSending(TopicSession s) {
+        ExecutorService pool = senders;
+        try {
+            pool.execute(s::pump);
+        } catch (RejectedExecutionException | NullPointerException e) {
+            s.close(); // the endpoint is stopping (or not started): nobody is connected any more
         }
     }
 
@@ -161,6 +177,12 @@ public class TopicWebSocketHandler extends AbstractWebSocketHandler implements W
 
     @Override
     public void start() {
+        AtomicInteger threads = new AtomicInteger();
+        senders = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
+            Thread t = new Thread(r, "wasi-ws-send-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
         AtomicInteger n = new AtomicInteger();
         ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "wasi-ws-sweeper" + (n.incrementAndGet() > 1 ? "-" + n.get() : ""));
@@ -188,6 +210,7 @@ public class TopicWebSocketHandler extends AbstractWebSocketHandler implements W
         if (s != null) {
             s.shutdownNow();
         }
+        senders.shutdown();
     }
 
     @Override
