@@ -36,6 +36,9 @@ for src in "$here"/c/*.c; do
   clang "${CFLAGS[@]}" -o "$out/$name.wasm.tmp" "$src"
   mv -f "$out/$name.wasm.tmp" "$out/$name.wasm"
 done
+# A second version of the chat guest, for the tests that swap it live.
+clang "${CFLAGS[@]}" -DSTYLE='"[v2] "' -o "$out/chat-v2.wasm.tmp" "$here/c/chat.c"
+mv -f "$out/chat-v2.wasm.tmp" "$out/chat-v2.wasm"
 for src in "$here"/wat/*.wat; do
   [ -e "$src" ] || continue
   name="$(basename "$src" .wat)"

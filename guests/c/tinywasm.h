@@ -12,6 +12,12 @@
  *
  * Build as a WASI reactor:  clang --target=wasm32-wasi -O2 -mexec-model=reactor -o guest.wasm guest.c
  *
+ * Exports a guest may define (all optional except the memory, which clang exports for you):
+ *     init()                                      called once after load; subscribe here
+ *     on_message(data, len)                       a message on a subscribed topic
+ *     on_topic_message(topic, topic_len, data, len)  the same with its topic (extension; preferred if present)
+ *     drain() -> int                              during swap/shutdown: 0 = idle, N = ask again in N ms
+ *
  * Memory: the host places each delivered payload in a buffer from malloc() and, because this header exports
  * free(), frees it after on_message returns: do not keep or free `data`; copy what you need.
  * Define TINYWASM_NO_ALLOCATOR before including to export your own malloc/free instead.

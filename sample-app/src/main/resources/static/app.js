@@ -1,0 +1,98 @@
+// The sample page: one WebSocket per topic, binary frames decoded as UTF-8, reconnect with back-off.
+'use strict';
+
+const decoder = new TextDecoder();
+let opens = 0;
+
+function connect(topic, onFrame, onOpen) {
+  const status = document.getElementById('status-' + topic);
+  let delay = 500;
+  const open = () => {
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(`${scheme}//${location.host}/ws?topic=${encodeURIComponent(topic)}`);
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = () => {
+      delay = 500;
+      opens += 1;
+      document.body.dataset.opens = String(opens);
+      status.textContent = 'live';
+      status.className = 'status live';
+      if (onOpen) onOpen();
+    };
+    ws.onmessage = (e) => onFrame(typeof e.data === 'string' ? e.data : decoder.decode(e.data));
+    ws.onclose = () => {
+      status.textContent = 'reconnecting';
+      status.className = 'status down';
+      setTimeout(open, delay);
+      delay = Math.min(delay * 2, 10000);
+    };
+  };
+  open();
+}
+
+function append(listId, text) {
+  const list = document.getElementById(listId);
+  const item = document.createElement('li');
+  item.textContent = text;
+  list.prepend(item);
+  while (list.children.length > 100) list.lastChild.remove();
+}
+
+async function publish(topic, text) {
+  const response = await fetch('/api/publish/' + encodeURIComponent(topic), {
+    method: 'POST', headers: {'Content-Type': 'text/plain'}, body: text,
+  });
+  if (!response.ok) append(topic.startsWith('echo') ? 'echo-log' : 'chat-log', 'error: ' + (await response.text()));
+}
+
+function onSubmit(formId, handler) {
+  document.getElementById(formId).addEventListener('submit', (e) => {
+    e.preventDefault();
+    handler(e.submitter);
+  });
+}
+
+connect('chat', (line) => append('chat-log', line));
+// the roster lives in the users module: ask it for the current one whenever we (re)connect
+connect('users', (roster) => { document.getElementById('roster').textContent = roster; },
+  () => publish('users.requests', 'list'));
+connect('echo', (text) => append('echo-log', text));
+
+onSubmit('chat-form', () => {
+  const input = document.getElementById('chat-input');
+  publish('chat.in', input.value);
+  input.value = '';
+});
+onSubmit('users-form', (button) => {
+  const name = document.getElementById('user-name');
+  publish('users.requests', `${button.value} ${name.value}`);
+});
+onSubmit('echo-form', () => {
+  const input = document.getElementById('echo-input');
+  publish('echo.in', input.value);
+  input.value = '';
+});
+
+async function refreshModules() {
+  try {
+    const response = await fetch('/actuator/wasi');
+    const body = await response.json();
+    const rows = body.modules.map((m) => {
+      const tr = document.createElement('tr');
+      tr.id = 'module-' + m.name;
+      const cells = [m.name, m.state, m.topics.join(', '), (m.sha256 || '').slice(0, 12), m.counters.swaps,
+        m.counters.delivered, m.lastError || ''];
+      for (const c of cells) {
+        const td = document.createElement('td');
+        td.textContent = String(c);
+        tr.appendChild(td);
+      }
+      return tr;
+    });
+    document.getElementById('modules').replaceChildren(...rows);
+  } catch (e) {
+    // the app may be restarting; try again on the next tick
+  }
+}
+refreshModules();
+setInterval(refreshModules, 2000);

@@ -1,0 +1,142 @@
+package io.github.tinywasm.wasi.sample;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.github.tinywasm.wasi.WasiServer;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * The sample app in a real headless Chromium (Debian's chromium and chromedriver, no browser download): the
+ * user sends a chat line through the page and sees the guest's reply; then the chat module's file is
+ * replaced and the same page, without reconnecting, shows the new version's replies.
+ */
+@SpringBootTest(classes = SampleApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"tinywasm.wasi.watch-quiet-period=100ms", "tinywasm.wasi.watch-poll-interval=500ms"})
+class BrowserEndToEndTest {
+
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+
+    static Path modules;
+    static WebDriver browser;
+
+    @DynamicPropertySource
+    static void modules(DynamicPropertyRegistry registry) throws Exception {
+        modules = SampleModules.freshFolder();
+        registry.add("tinywasm.wasi.modules-dir", modules::toString);
+    }
+
+    @BeforeAll
+    static void startBrowser() throws Exception {
+        if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
+            throw new IllegalStateException("Debian's chromium and chromium-driver are required: run scripts/setup.sh");
+        }
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--user-data-dir=" + Files.createTempDirectory("chromium-profile"));
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(new File(CHROMEDRIVER.toString())).usingAnyFreePort().build();
+        browser = new ChromeDriver(service, options);
+    }
+
+    @AfterAll
+    static void stopBrowser() {
+        if (browser != null) {
+            browser.quit();
+        }
+    }
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    WasiServer server;
+
+    private WebDriverWait waitUpTo(int seconds) {
+        return new WebDriverWait(browser, Duration.ofSeconds(seconds));
+    }
+
+    private List<String> chatLines() {
+        return browser.findElements(By.cssSelector("#chat-log li")).stream().map(WebElement::getText).toList();
+    }
+
+    private void say(String text) {
+        WebElement input = browser.findElement(By.id("chat-input"));
+        input.sendKeys(text);
+        browser.findElement(By.id("chat-send")).click();
+    }
+
+    @Test
+    void chatThroughTheGuestThenSwapItWhileThePageStaysConnected() throws Exception {
+        browser.get("http://localhost:" + port + "/");
+        for (String topic : List.of("chat", "users", "echo")) {
+            waitUpTo(15).until(ExpectedConditions.textToBe(By.id("status-" + topic), "live"));
+        }
+        String opens = browser.findElement(By.tagName("body")).getDomAttribute("data-opens");
+        assertThat(opens).isEqualTo("3");
+
+        say("hello from chromium");
+        waitUpTo(10).until(d -> chatLines().stream().anyMatch(l -> l.matches("#\\d+ hello from chromium")));
+
+        // the stateful users module answers through the page too, and the roster reached the application as an event
+        browser.findElement(By.id("user-name")).sendKeys("alice");
+        browser.findElement(By.id("user-add")).click();
+        waitUpTo(10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("roster"), "1 user: alice"));
+
+        // the modules table shows what /actuator/wasi says
+        waitUpTo(10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("module-chat"), "SERVING"));
+
+        long swaps = server.module("chat").orElseThrow().counters().swaps();
+        SampleModules.deploy(SampleModules.built("chat-v2"), modules, "chat");
+        await().atMost(Duration.ofSeconds(20)).until(() -> server.module("chat").orElseThrow().counters().swaps() == swaps + 1);
+
+        say("after the swap");
+        waitUpTo(10).until(d -> chatLines().stream().anyMatch(l -> l.matches("#\\d+ \\[v2\\] after the swap")));
+        assertThat(browser.findElement(By.id("status-chat")).getText()).isEqualTo("live");
+        assertThat(browser.findElement(By.tagName("body")).getDomAttribute("data-opens")).isEqualTo(opens); // no reconnect
+        waitUpTo(10).until(ExpectedConditions.textToBe(By.xpath("//tr[@id='module-chat']/td[5]"), "1")); // swaps
+    }
+
+    @Test
+    void apiPublishesOnlyToTheGuestsInputsAndRejectsEmptyBodies() throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.util.function.BiFunction<String, String, Integer> post = (topic, body) -> {
+            try {
+                return http.send(java.net.http.HttpRequest.newBuilder(
+                                java.net.URI.create("http://localhost:" + port + "/api/publish/" + topic))
+                        .header("Content-Type", "text/plain")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        assertThat(post.apply("chat.in", "hi")).isEqualTo(202);
+        assertThat(post.apply("chat.log", "forged")).isEqualTo(400);
+        assertThat(post.apply("chat.in", "   ")).isEqualTo(400);
+        assertThat(post.apply("chat.in", "x".repeat(513))).isEqualTo(400);
+    }
+}
