@@ -2,6 +2,7 @@
 # Builds every guest module from its sources:
 #   guests/c/*.c    -> guests/build/<name>.wasm   (clang, wasm32-wasi reactor, with tinywasm.h)
 #   guests/wat/*.wat -> guests/build/<name>.wasm  (wat2wasm)
+#   guests/assemblyscript/assembly/shout.ts -> guests/build/shout.wasm  (AssemblyScript, from npm)
 # and copies the sample app's modules (guests/sample.list) into sample-app/modules/ by atomic rename, so a
 # running sample app hot-swaps them.
 #
@@ -45,6 +46,14 @@ for src in "$here"/wat/*.wat; do
   wat2wasm -o "$out/$name.wasm.tmp" "$src"
   mv -f "$out/$name.wasm.tmp" "$out/$name.wasm"
 done
+
+# AssemblyScript guests (compiler from the npm registry, pinned by package-lock.json).
+if command -v npm >/dev/null; then
+  (cd "$here/assemblyscript" && { [ -d node_modules/assemblyscript ] || npm ci --no-audit --no-fund --loglevel=error; } \
+    && npm run --silent build)
+else
+  echo "guests/build.sh: npm not found, skipping the AssemblyScript guests" >&2
+fi
 
 # The sample app's modules: copy only changed ones, atomically, so a running app swaps each once.
 if [ -f "$here/sample.list" ]; then

@@ -124,7 +124,7 @@ class BusDeliveryTest {
     void cGuestUsesWasiStdoutAndLogWithItsName() {
         try (LogCapture logs = new LogCapture()) {
             WasiServer s = server(Engine.COMPILER);
-            s.load("counter", Guests.c("counter"));
+            s.load("counter", Guests.built("counter"));
             Collector counted = new Collector();
             s.subscribe("counted", counted);
 

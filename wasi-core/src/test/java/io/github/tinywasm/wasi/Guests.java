@@ -43,9 +43,9 @@ public final class Guests {
                 """.formatted(in, out, in.length(), out.length(), extra);
     }
 
-    /** A C guest built by {@code guests/build.sh}. */
-    public static byte[] c(String name) {
-        Path file = builtGuest(name);
+    /** A guest built by {@code guests/build.sh} (C, WAT or AssemblyScript). */
+    public static byte[] built(String name) {
+        Path file = builtPath(name);
         try {
             return Files.readAllBytes(file);
         } catch (IOException e) {
@@ -53,7 +53,7 @@ public final class Guests {
         }
     }
 
-    public static Path builtGuest(String name) {
+    public static Path builtPath(String name) {
         Path dir = Path.of("").toAbsolutePath();
         while (dir != null && !Files.isDirectory(dir.resolve("guests"))) {
             dir = dir.getParent();
