@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -340,10 +339,5 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
                 m != null && v != null ? v.sha256() : null, v != null ? v.size() : 0,
                 v != null ? v.loadedAt() : null, m != null ? m.engine() : null, m != null ? m.memoryBytes() : 0,
                 lastError, lastErrorAt, lastLoadFailed, mailbox.depth(), counters);
-    }
-
-    Set<String> topics() {
-        WasmModule m = current;
-        return m != null ? m.topics() : new HashSet<>();
     }
 }

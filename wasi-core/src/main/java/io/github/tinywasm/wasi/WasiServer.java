@@ -208,11 +208,14 @@ public final class WasiServer implements AutoCloseable {
     }
 
     private ModuleInfo load(String name, byte[] bytes, Path file) {
+        return load(name, bytes, file, sha256(bytes));
+    }
+
+    private ModuleInfo load(String name, byte[] bytes, Path file, String sha) {
         requireName(name);
         if (closed) {
             throw new IllegalStateException("the server is closed");
         }
-        String sha = sha256(bytes);
         while (true) {
             ModuleSlot slot = slots.computeIfAbsent(name, n -> new ModuleSlot(n, this));
             if (slot.load(bytes, file, sha)) {
@@ -284,7 +287,7 @@ public final class WasiServer implements AutoCloseable {
         if (skipUnchanged && slot != null && sha.equals(slot.attemptedSha256())) {
             return false; // same bytes as the last attempt: serving already, or would fail the same way
         }
-        load(name, bytes, file);
+        load(name, bytes, file, sha);
         return true;
     }
 

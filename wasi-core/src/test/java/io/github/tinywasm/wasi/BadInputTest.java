@@ -107,16 +107,10 @@ class BadInputTest {
         server.close();
         server = new WasiServer(WasiConfig.builder().engine(engine).build());
         // Traps (integer divide by zero) when the payload's first byte is 0, else relays it.
-        server.load("fragile", Guests.wat(module("""
-                  (memory (export "memory") 1)
-                  (data (i32.const 16) "in")
-                  (data (i32.const 32) "out")
-                  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
-                  (func (export "init") (call $subscribe (i32.const 16) (i32.const 2) (i32.const 0)))
-                  (func (export "on_message") (param $p i32) (param $l i32)
+        server.load("fragile", Guests.onIn("out", """
                     (drop (i32.div_u (i32.const 1) (i32.load8_u (local.get $p))))
-                    (call $publish (i32.const 32) (i32.const 3) (local.get $p) (local.get $l)))
-                """)));
+                    (call $publish (i32.const 32) (i32.const 3) (local.get $p) (local.get $l))
+                """));
         Collector out = new Collector();
         server.subscribe("out", out);
 
@@ -134,14 +128,9 @@ class BadInputTest {
 
     @Test
     void pointerOutsideMemoryPassedToAHostFunctionIsAModuleError() {
-        server.load("wild", Guests.wat(module("""
-                  (memory (export "memory") 1)
-                  (data (i32.const 16) "in")
-                  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
-                  (func (export "init") (call $subscribe (i32.const 16) (i32.const 2) (i32.const 0)))
-                  (func (export "on_message") (param $p i32) (param $l i32)
-                    (call $publish (i32.const 16) (i32.const 2) (i32.const 65000) (i32.const 1000)))
-                """)));
+        server.load("wild", Guests.onIn("out", """
+                    (call $publish (i32.const 32) (i32.const 3) (i32.const 65000) (i32.const 1000))
+                """));
         server.publish("in", "x");
         await().atMost(Duration.ofSeconds(10)).until(() -> server.module("wild").orElseThrow().counters().errors() == 1);
         ModuleInfo info = server.module("wild").orElseThrow();
@@ -184,16 +173,10 @@ class BadInputTest {
         server.load("healthy", Guests.relay("ping", "pong"));
         server.subscribe("pong", healthyOut);
         // Loops forever on payload "loop", else relays.
-        server.load("spinner", Guests.wat(module("""
-                  (memory (export "memory") 1)
-                  (data (i32.const 16) "in")
-                  (data (i32.const 32) "out")
-                  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
-                  (func (export "init") (call $subscribe (i32.const 16) (i32.const 2) (i32.const 0)))
-                  (func (export "on_message") (param $p i32) (param $l i32)
+        server.load("spinner", Guests.onIn("out", """
                     (if (i32.eq (i32.load8_u (local.get $p)) (i32.const 108)) (then %s))
-                    (call $publish (i32.const 32) (i32.const 3) (local.get $p) (local.get $l)))
-                """.formatted(LOOP))));
+                    (call $publish (i32.const 32) (i32.const 3) (local.get $p) (local.get $l))
+                """.formatted(LOOP)));
         Collector out = new Collector();
         server.subscribe("out", out);
 
@@ -226,16 +209,10 @@ class BadInputTest {
     @Test
     void guestGrowingMemoryPastTheLimitIsRefused() {
         // Limit is 4 pages: grows by 1 page per message and publishes memory.grow's result (-1 when refused).
-        server.load("grower", Guests.wat(module("""
-                  (memory (export "memory") 1)
-                  (data (i32.const 16) "in")
-                  (data (i32.const 32) "grown")
-                  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
-                  (func (export "init") (call $subscribe (i32.const 16) (i32.const 2) (i32.const 0)))
-                  (func (export "on_message") (param $p i32) (param $l i32)
+        server.load("grower", Guests.onIn("grown", """
                     (i32.store (i32.const 2048) (memory.grow (i32.const 1)))
-                    (call $publish (i32.const 32) (i32.const 5) (i32.const 2048) (i32.const 4)))
-                """)));
+                    (call $publish (i32.const 32) (i32.const 5) (i32.const 2048) (i32.const 4))
+                """));
         Collector grown = new Collector();
         server.subscribe("grown", grown);
         for (int i = 0; i < 5; i++) {

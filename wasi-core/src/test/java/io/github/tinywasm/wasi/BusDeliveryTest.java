@@ -145,17 +145,9 @@ class BusDeliveryTest {
         List<String> frames = new CopyOnWriteArrayList<>();
         server = new WasiServer(WasiConfig.defaults(),
                 (module, topic, payload) -> frames.add(module + "|" + topic + "|" + new String(payload, StandardCharsets.UTF_8)));
-        String wat = "(module\n" + Guests.IMPORTS + """
-                  (memory (export "memory") 1)
-                  (data (i32.const 16) "in")
-                  (data (i32.const 32) "feed")
-                  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
-                  (func (export "init") (call $subscribe (i32.const 16) (i32.const 2) (i32.const 0)))
-                  (func (export "on_message") (param $p i32) (param $l i32)
-                    (call $ws_broadcast (i32.const 32) (i32.const 4) (local.get $p) (local.get $l)))
-                )
-                """;
-        server.load("feeder", Guests.wat(wat));
+        server.load("feeder", Guests.onIn("feed", """
+                    (call $ws_broadcast (i32.const 32) (i32.const 4) (local.get $p) (local.get $l))
+                """));
         server.publish("in", "hello");
         await().atMost(Duration.ofSeconds(10)).until(() -> frames.size() == 1);
         assertThat(frames).containsExactly("feeder|feed|hello");

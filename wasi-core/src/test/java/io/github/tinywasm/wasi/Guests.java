@@ -43,6 +43,23 @@ public final class Guests {
                 """.formatted(in, out, in.length(), out.length(), extra);
     }
 
+    /**
+     * A guest that subscribes to "in" in {@code init}, uses one fixed buffer at 1024 as its malloc, holds the
+     * string {@code out} at offset 32 (for the body to use as a topic), and runs {@code body} as
+     * {@code on_message (param $p i32) (param $l i32)}.
+     */
+    public static byte[] onIn(String out, String body) {
+        return wat("(module\n" + IMPORTS + """
+                  (memory (export "memory") 1)
+                  (data (i32.const 16) "in")
+                  (data (i32.const 32) "%s")
+                  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+                  (func (export "init") (call $subscribe (i32.const 16) (i32.const 2) (i32.const 0)))
+                  (func (export "on_message") (param $p i32) (param $l i32)
+                %s))
+                """.formatted(out, body));
+    }
+
     /** A guest built by {@code guests/build.sh} (C, WAT or AssemblyScript). */
     public static byte[] built(String name) {
         Path file = builtPath(name);

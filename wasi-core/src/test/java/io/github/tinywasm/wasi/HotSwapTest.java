@@ -130,10 +130,7 @@ class HotSwapTest {
         assertThat(info.lastError()).contains("init trapped");
         assertThat(info.sha256()).isEqualTo(sha);
         assertThat(info.counters().failedLoads()).isEqualTo(1);
-        Collector out = new Collector();
-        server.subscribe("out", out);
-        server.publish("in", "still here");
-        assertThat(out.awaitCount(1).get(0).payloadAsString()).isEqualTo("still here");
+        assertThat(Collector.roundTrip(server, "in", "out", "still here")).isEqualTo("still here");
     }
 
     /** A guest whose drain() asks to be polled again {@code busyPolls} times, logging each call. */
@@ -173,10 +170,7 @@ class HotSwapTest {
             assertThat(logs.lines()).anyMatch(l -> l.contains("[d] old version still reported work in flight after the drain timeout of 200 ms"));
             ModuleInfo info = server.module("d").orElseThrow();
             assertThat(info.counters().swaps()).isEqualTo(1);
-            Collector out = new Collector();
-            server.subscribe("out2", out);
-            server.publish("in", "new version");
-            assertThat(out.awaitCount(1).get(0).payloadAsString()).isEqualTo("new version");
+            assertThat(Collector.roundTrip(server, "in", "out2", "new version")).isEqualTo("new version");
         }
     }
 

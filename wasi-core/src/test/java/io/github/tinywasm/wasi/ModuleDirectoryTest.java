@@ -65,10 +65,7 @@ class ModuleDirectoryTest {
         byte[] bytes = Guests.relay("in", "second-out");
         Files.write(dir.resolve("second.wasm"), bytes);
         awaitSha("second", bytes);
-        Collector out = new Collector();
-        server.subscribe("second-out", out);
-        server.publish("in", "hi");
-        assertThat(out.awaitCount(1).get(0).payloadAsString()).isEqualTo("hi");
+        assertThat(Collector.roundTrip(server, "in", "second-out", "hi")).isEqualTo("hi");
     }
 
     @Test
@@ -142,10 +139,7 @@ class ModuleDirectoryTest {
         assertThat(info.sha256()).isEqualTo(sha);
         assertThat(info.state()).isEqualTo(ModuleState.SERVING);
         assertThat(info.lastError()).contains("not a valid WebAssembly module");
-        Collector out = new Collector();
-        server.subscribe("first-out", out);
-        server.publish("in", "old version");
-        assertThat(out.awaitCount(1).get(0).payloadAsString()).isEqualTo("old version");
+        assertThat(Collector.roundTrip(server, "in", "first-out", "old version")).isEqualTo("old version");
     }
 
     @Test
