@@ -33,6 +33,15 @@ public final class Collector implements Consumer<Message> {
         return awaitCount(n, Duration.ofSeconds(20));
     }
 
+    /** Subscribes to {@code out}, publishes {@code text} on {@code in}, and returns the text of the first reply. */
+    public static String roundTrip(WasiServer server, String in, String out, String text) {
+        Collector replies = new Collector();
+        try (Subscription s = server.subscribe(out, replies)) {
+            server.publish(in, text);
+            return replies.awaitCount(1).get(0).payloadAsString();
+        }
+    }
+
     public List<Message> awaitCount(int n, Duration timeout) {
         await().atMost(timeout).pollInterval(Duration.ofMillis(5)).until(() -> size() >= n);
         return messages();
