@@ -127,13 +127,18 @@ public final class WasmModule implements AutoCloseable {
         Function<Instance, Machine> machine = null;
         if (config.engine() == Engine.COMPILER) {
             try {
-                machine = MachineFactoryCompiler.builder(parsed)
-                        .withInterpreterFallback(InterpreterFallback.WARN)
-                        .compile();
+                machine = MachineFactoryCompiler.builder(parsed).withInterpreterFallback(InterpreterFallback.FAIL).compile();
                 engine = "compiler";
-            } catch (RuntimeException | LinkageError e) {
-                log.warn("[{}] cannot be compiled, falling back to the interpreter: {}", name, e.toString());
-                engine = "interpreter (compiler failed: " + e.getMessage() + ")";
+            } catch (RuntimeException | LinkageError whole) {
+                // Usually one function too large for a JVM method: interpret just those, compile the rest.
+                try {
+                    machine = MachineFactoryCompiler.builder(parsed).withInterpreterFallback(InterpreterFallback.SILENT).compile();
+                    engine = "compiler (some functions interpreted)";
+                    log.warn("[{}] some functions cannot be compiled and run in the interpreter: {}", name, whole.getMessage());
+                } catch (RuntimeException | LinkageError e) {
+                    log.warn("[{}] cannot be compiled, falling back to the interpreter: {}", name, e.toString());
+                    engine = "interpreter (compiler failed: " + e.getMessage() + ")";
+                }
             }
         }
 
