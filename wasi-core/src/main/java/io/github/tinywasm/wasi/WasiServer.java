@@ -336,6 +336,11 @@ public final class WasiServer implements AutoCloseable {
         return self[0];
     }
 
+    /** Topics with at least one subscriber (module or Java), sorted. */
+    public java.util.Set<String> topics() {
+        return bus.topics();
+    }
+
     /** Messages published on the bus so far, by guests and Java. */
     public long publishedCount() {
         return bus.publishedCount();

@@ -68,6 +68,7 @@ class BusDeliveryTest {
 
         assertThat(replies.awaitCount(500)).extracting(Message::payloadAsString).containsExactlyElementsOf(sent);
         assertThat(s.module("echo").orElseThrow().topics()).containsExactly("requests");
+        assertThat(s.topics()).containsExactly("replies", "requests");
     }
 
     @Test
