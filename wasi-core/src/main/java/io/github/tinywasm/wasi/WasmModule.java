@@ -10,7 +10,9 @@ import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasi.WasiExitException;
 import com.dylibso.chicory.wasi.WasiPreview1;
-import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.InvalidException;
+import com.dylibso.chicory.wasm.MalformedException;
+import com.dylibso.chicory.wasm.UninstantiableException;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.UnlinkableException;
 import com.dylibso.chicory.wasm.types.Export;
@@ -116,7 +118,8 @@ public final class WasmModule implements AutoCloseable {
         com.dylibso.chicory.wasm.WasmModule parsed;
         try {
             parsed = Parser.parse(bytes);
-        } catch (ChicoryException | IllegalArgumentException | IndexOutOfBoundsException e) {
+        } catch (RuntimeException | AssertionError | StackOverflowError e) {
+            // Chicory's parser can fail on hostile input with any of these; all mean "not valid".
             throw new WasiModuleException(name, Kind.INVALID_MODULE,
                     "not a valid WebAssembly module (" + bytes.length + " bytes): " + parseError(e), e);
         }
@@ -129,13 +132,13 @@ public final class WasmModule implements AutoCloseable {
             try {
                 machine = MachineFactoryCompiler.builder(parsed).withInterpreterFallback(InterpreterFallback.FAIL).compile();
                 engine = "compiler";
-            } catch (RuntimeException | LinkageError whole) {
+            } catch (RuntimeException | LinkageError | AssertionError whole) {
                 // Usually one function too large for a JVM method: interpret just those, compile the rest.
                 try {
                     machine = MachineFactoryCompiler.builder(parsed).withInterpreterFallback(InterpreterFallback.SILENT).compile();
                     engine = "compiler (some functions interpreted)";
                     log.warn("[{}] some functions cannot be compiled and run in the interpreter: {}", name, whole.getMessage());
-                } catch (RuntimeException | LinkageError e) {
+                } catch (RuntimeException | LinkageError | AssertionError e) {
                     log.warn("[{}] cannot be compiled, falling back to the interpreter: {}", name, e.toString());
                     engine = "interpreter (compiler failed: " + e.getMessage() + ")";
                 }
@@ -174,7 +177,10 @@ public final class WasmModule implements AutoCloseable {
     }
 
     /** Chicory prefixes the spec's alternative wordings of a parse error; keep the specific part. */
-    private static String parseError(RuntimeException e) {
+    private static String parseError(Throwable e) {
+        if (!(e instanceof com.dylibso.chicory.wasm.ChicoryException)) {
+            return e.toString();
+        }
         String m = String.valueOf(e.getMessage());
         String prefix = "section size mismatch, unexpected end of section or function, ";
         return m.startsWith(prefix) && m.length() > prefix.length() ? m.substring(prefix.length()) : m;
@@ -367,7 +373,7 @@ public final class WasmModule implements AutoCloseable {
             long[] result = fn.apply(args);
             guard.end();
             return result;
-        } catch (RuntimeException | StackOverflowError e) {
+        } catch (RuntimeException | StackOverflowError | AssertionError e) {
             throw classify(name, export, e, guard.end());
         } catch (Error e) {
             guard.end();
@@ -381,7 +387,7 @@ public final class WasmModule implements AutoCloseable {
             T result = body.get();
             guard.end();
             return result;
-        } catch (RuntimeException | StackOverflowError e) {
+        } catch (RuntimeException | StackOverflowError | AssertionError e) {
             throw classify(name, what, e, guard.end());
         } catch (Error e) {
             guard.end();
@@ -402,6 +408,12 @@ public final class WasmModule implements AutoCloseable {
         }
         if (e instanceof UnlinkableException) {
             return new WasiModuleException(name, Kind.LINK, "cannot be linked: " + e.getMessage(), e);
+        }
+        if (e instanceof InvalidException || e instanceof MalformedException) {
+            return new WasiModuleException(name, Kind.INVALID_MODULE, "not a valid WebAssembly module: " + e.getMessage(), e);
+        }
+        if (e instanceof UninstantiableException) {
+            return new WasiModuleException(name, Kind.LINK, "cannot be instantiated: " + e.getMessage(), e);
         }
         if (e instanceof StackOverflowError) {
             return new WasiModuleException(name, Kind.TRAP, export + " trapped: call stack exhausted", e);

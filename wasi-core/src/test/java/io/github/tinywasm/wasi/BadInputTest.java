@@ -69,6 +69,29 @@ class BadInputTest {
         assertHealthyStillServes();
     }
 
+    /** Hundreds of random corruptions of real modules: each loads or fails with a module error, nothing else. */
+    @Test
+    void randomlyCorruptedModulesFailOnlyWithModuleErrors() {
+        java.util.Random random = new java.util.Random(Long.getLong("fuzz.seed", 42));
+        byte[][] seeds = {Guests.relay("in", "out"), Guests.built("counter"), Guests.built("echo")};
+        int failed = 0;
+        int iterations = Integer.getInteger("fuzz.iterations", 300); // raise locally for a longer search
+        for (int i = 0; i < iterations; i++) {
+            byte[] bytes = seeds[i % seeds.length].clone();
+            for (int flips = 1 + random.nextInt(4); flips > 0; flips--) {
+                bytes[8 + random.nextInt(bytes.length - 8)] = (byte) random.nextInt(256);
+            }
+            try {
+                server.load("fuzz", bytes);
+            } catch (WasiModuleException e) {
+                assertThat(e.getMessage()).startsWith("module 'fuzz': ");
+                failed++;
+            }
+        }
+        assertThat(failed).isPositive();
+        assertHealthyStillServes();
+    }
+
     @Test
     void importTheHostDoesNotProvideIsNamed() {
         byte[] wasm = Guests.wat("""

@@ -1,6 +1,9 @@
 package io.github.tinywasm.wasi.bench;
 
-import com.dylibso.chicory.wabt.Wat2Wasm;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import io.github.tinywasm.wasi.Engine;
 import io.github.tinywasm.wasi.WasiConfig;
 import io.github.tinywasm.wasi.WasiServer;
@@ -72,6 +75,25 @@ final class SwapBenchmark {
             wat.append("    (local.set $x (call $f").append(f).append(" (local.get $x)))\n");
         }
         wat.append("    (local.get $x))\n)\n");
-        return Wat2Wasm.parse(wat.toString());
+        return wat2wasm(wat.toString());
+    }
+
+    /** Debian's wat2wasm (installed by scripts/setup.sh): Chicory's in-JVM wat2wasm runs out of guest memory on 1 MB. */
+    private static byte[] wat2wasm(String wat) {
+        try {
+            Path dir = Files.createTempDirectory("large-module");
+            Path in = Files.writeString(dir.resolve("large.wat"), wat);
+            Path out = dir.resolve("large.wasm");
+            Process p = new ProcessBuilder("wat2wasm", "-o", out.toString(), in.toString()).inheritIO().start();
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException("wat2wasm failed");
+            }
+            return Files.readAllBytes(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException("wat2wasm not found: run scripts/setup.sh", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 }
