@@ -1,49 +1,52 @@
 package io.github.tinywasm.wasi.autoconfigure.websocket;
 
-import jakarta.websocket.SendResult;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import org.springframework.web.socket.WebSocketSession;
 
 /**
- * One client of one topic, with its own bounded queue of frames and at most one asynchronous send in
- * flight. The broadcasting thread only enqueues; frames are written by the container's asynchronous
- * remote endpoint, so a client that stops reading holds up nobody but itself.
+ * One client of one topic, with its own bounded queue of frames. The broadcasting thread only enqueues; a
+ * sender thread writes the queued frames with the container's blocking send, a few at a time, so a client
+ * that stops reading holds up at most the one sender thread writing to it (and only until the send time limit
+ * closes it; the handler adds sender threads meanwhile, see {@link TopicWebSocketHandler}).
  *
- * <p>Guarded by {@code this}: the queue, its byte count, {@code sending}, {@code inSend}, {@code completedInline}
- * and {@code sendStartedAt}. Completion handlers may run on the sending thread itself (the write finished at
- * once) or on a container thread: {@link #pump()} loops instead of recursing in the first case.
+ * <p>Guarded by {@code this}: the queue, its byte count, {@code sending}, {@code sendStartedAt} and
+ * {@code closed}. At most one sender runs {@link #pump()} for a session at a time ({@code sending}).
  */
 final class TopicSession {
 
+    /** Frames one pump writes before it yields its thread to other sessions. */
+    private static final int FRAMES_PER_TURN = 256;
+
     /** Outcome of {@link #offer(byte[])}. */
     enum Offer {
-        /** Queued behind a send in progress. */
+        /** Queued behind frames a sender is already writing. */
         QUEUED,
-        /** Queued, and no send is in progress: the caller must run {@link #pump()} (on a sender thread). */
+        /** Queued, and no sender is writing: the caller must run {@link #pump()} on a sender thread. */
         START,
+        /** Dropped: the queue is at the buffer limit. */
         DROPPED,
+        /** The session is closed. */
         CLOSED
     }
 
     private final WebSocketSession session;
-    private final jakarta.websocket.RemoteEndpoint.Async remote;
+    private final jakarta.websocket.RemoteEndpoint.Basic remote;
     private final String topic;
     private final long bufferLimit;
     private final TopicWebSocketHandler.Stats stats;
 
-    private final ArrayDeque<ByteBuffer> queue = new ArrayDeque<>();
+    private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
     private long queuedBytes;
     private boolean sending;
-    private boolean inSend;
-    private boolean completedInline;
     private long sendStartedAt;
     private boolean closed;
 
     TopicSession(WebSocketSession session, jakarta.websocket.Session nativeSession, String topic, long bufferLimit,
             TopicWebSocketHandler.Stats stats) {
         this.session = session;
-        this.remote = nativeSession.getAsyncRemote();
+        this.remote = nativeSession.getBasicRemote();
         this.topic = topic;
         this.bufferLimit = bufferLimit;
         this.stats = stats;
@@ -59,99 +62,77 @@ final class TopicSession {
 
     /**
      * Queues one binary frame. A frame that would take the queue past the buffer limit is dropped for this
-     * client only (a frame larger than the limit still goes when the queue is empty).
+     * client only (a frame larger than the limit still goes when nothing else is queued).
      */
-    Offer offer(byte[] frame) {
-        synchronized (this) {
-            if (closed) {
-                return Offer.CLOSED;
-            }
-            if (!queue.isEmpty() || sending) {
-                if (queuedBytes + frame.length > bufferLimit) {
-                    return Offer.DROPPED;
-                }
-            }
-            queue.addLast(ByteBuffer.wrap(frame));
-            queuedBytes += frame.length;
-            if (sending) {
-                return Offer.QUEUED;
-            }
-            sending = true;
+    synchronized Offer offer(byte[] frame) {
+        if (closed) {
+            return Offer.CLOSED;
         }
+        if ((!queue.isEmpty() || sending) && queuedBytes + frame.length > bufferLimit) {
+            return Offer.DROPPED;
+        }
+        queue.addLast(frame);
+        queuedBytes += frame.length;
+        if (sending) {
+            return Offer.QUEUED;
+        }
+        sending = true;
         return Offer.START;
     }
 
-    /** Sends queued frames one at a time; runs after {@link #offer} returned {@link Offer#START}. */
-    void pump() {
-        while (true) {
-            ByteBuffer next;
+    /**
+     * Writes up to {@value #FRAMES_PER_TURN} queued frames; runs after {@link #offer} returned
+     * {@link Offer#START}, or after a previous turn.
+     *
+     * @return whether frames are left and the caller should schedule another turn
+     */
+    boolean pump() {
+        for (int i = 0; i < FRAMES_PER_TURN; i++) {
+            byte[] next;
             synchronized (this) {
                 next = closed ? null : queue.pollFirst();
                 if (next == null) {
                     sending = false;
-                    return;
+                    return false;
                 }
-                queuedBytes -= next.remaining();
-                inSend = true;
-                completedInline = false;
+                queuedBytes -= next.length;
                 sendStartedAt = System.nanoTime();
             }
             try {
-                remote.sendBinary(next, this::sent);
-            } catch (RuntimeException e) {
-                // the container refused the frame: the session is closing or broken
+                remote.sendBinary(ByteBuffer.wrap(next));
+                stats.sent();
+            } catch (IOException | RuntimeException e) {
                 failed();
-                return;
-            }
-            synchronized (this) {
-                inSend = false;
-                if (!completedInline) {
-                    return; // the completion handler will continue on the container's thread
+                return false;
+            } finally {
+                synchronized (this) {
+                    sendStartedAt = 0;
                 }
             }
         }
-    }
-
-    private void sent(SendResult result) {
-        if (result.isOK()) {
-            stats.sent();
-        } else {
-            failed();
-            return;
-        }
         synchronized (this) {
-            sendStartedAt = 0;
-            if (inSend) {
-                completedInline = true;
-                return;
+            if (closed || queue.isEmpty()) {
+                sending = false;
+                return false;
             }
+            return true;
         }
-        pump();
     }
 
     private void failed() {
         stats.sendFailed();
-        synchronized (this) {
-            closed = true;
-            sending = false;
-            sendStartedAt = 0;
-            queue.clear();
-            queuedBytes = 0;
-        }
+        close();
     }
 
-    /** Nanoseconds the frame in flight has been waiting, or 0 when none is. */
+    /** Nanoseconds the frame being written has been waiting, or 0 when none is. */
     synchronized long stalledFor(long now) {
         return sendStartedAt == 0 ? 0 : now - sendStartedAt;
-    }
-
-    synchronized int queuedFrames() {
-        return queue.size();
     }
 
     /** Stops sending and forgets queued frames; the session itself is closed by the caller. */
     synchronized void close() {
         closed = true;
+        sending = false;
         queue.clear();
         queuedBytes = 0;
     }
