@@ -16,15 +16,9 @@ class EngineFallbackTest {
             big.append("    (local.set $x (i32.add (local.get $x) (i32.const ").append(i).append(")))\n");
         }
         big.append("    (local.get $x))\n");
-        return Guests.wat("(module\n" + Guests.IMPORTS + big + """
-                  (memory (export "memory") 1)
-                  (data (i32.const 16) "in")
-                  (data (i32.const 32) "out")
-                  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
-                  (func (export "init") (call $subscribe (i32.const 16) (i32.const 2) (i32.const 0)))
-                  (func (export "on_message") (param $p i32) (param $l i32)
+        return Guests.onIn("out", big.toString(), """
                     (i32.store (i32.const 2048) (call $big (i32.load8_u (local.get $p))))
-                    (call $publish (i32.const 32) (i32.const 3) (i32.const 2048) (i32.const 4))))
+                    (call $publish (i32.const 32) (i32.const 3) (i32.const 2048) (i32.const 4))
                 """);
     }
 

@@ -49,7 +49,12 @@ public final class Guests {
      * {@code on_message (param $p i32) (param $l i32)}.
      */
     public static byte[] onIn(String out, String body) {
-        return wat("(module\n" + IMPORTS + """
+        return onIn(out, "", body);
+    }
+
+    /** {@link #onIn(String, String)} with more definitions ({@code extra}: functions, globals) in the module. */
+    public static byte[] onIn(String out, String extra, String body) {
+        return wat("(module\n" + IMPORTS + extra + """
                   (memory (export "memory") 1)
                   (data (i32.const 16) "in")
                   (data (i32.const 32) "%s")
