@@ -98,30 +98,34 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
                 loadFailed(e, swap, t0);
                 throw e;
             }
-            if (swap) {
-                state = ModuleState.SWAPPING;
-                mailbox.pause();
-                if (!old.drain(config.drainTimeout())) {
-                    log.warn("[{}] old version still reported work in flight after the drain timeout of {} ms; closing it",
-                            name, config.drainTimeout().toMillis());
-                }
-            }
             try {
-                next.init();
-            } catch (WasiModuleException e) {
-                next.close();
                 if (swap) {
-                    state = ModuleState.SERVING;
-                    mailbox.resume();
+                    state = ModuleState.SWAPPING;
+                    mailbox.pause();
+                    if (!old.drain(config.drainTimeout())) {
+                        log.warn("[{}] old version still reported work in flight after the drain timeout of {} ms; closing it",
+                                name, config.drainTimeout().toMillis());
+                    }
                 }
-                loadFailed(e, swap, t0);
-                throw e;
+                try {
+                    next.init();
+                } catch (WasiModuleException e) {
+                    next.close();
+                    if (swap) {
+                        state = ModuleState.SERVING;
+                    }
+                    loadFailed(e, swap, t0);
+                    throw e;
+                }
+                commit(old, next, new Version(file, sha256, bytes.length, Instant.now()));
+            } finally {
+                if (swap) {
+                    mailbox.resume(); // whatever happened, the slot serves again: the old version or the new one
+                }
             }
-            commit(old, next, new Version(file, sha256, bytes.length, Instant.now()));
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
             if (swap) {
                 swaps.increment();
-                mailbox.resume();
             }
             lastLoadFailed = false;
             log.info("[{}] {} {} ({} bytes, sha256 {}, {}, topics {}) in {} ms", name, swap ? "swapped to" : "loaded",
