@@ -191,7 +191,8 @@ public final class WasiServer implements AutoCloseable {
 
     /** Loads module {@code name} from {@code file}; see {@link #load(String, byte[])}. */
     public ModuleInfo load(String name, Path file) {
-        return load(name, read(name, file), file);
+        Path absolute = file.toAbsolutePath().normalize();
+        return load(name, read(name, absolute), absolute);
     }
 
     /** Reloads a module from the file it was loaded from, or from {@code <modulesDir>/<name>.wasm}. */
@@ -279,7 +280,8 @@ public final class WasiServer implements AutoCloseable {
      *
      * @return whether the module was (re)loaded
      */
-    boolean loadFile(Path file, boolean skipUnchanged) {
+    boolean loadFile(Path path, boolean skipUnchanged) {
+        Path file = path.toAbsolutePath().normalize();
         String name = moduleName(file.getFileName().toString());
         byte[] bytes = read(name, file);
         ModuleSlot slot = slots.get(name);
