@@ -1,6 +1,7 @@
 package io.github.tinywasm.wasi.autoconfigure.it;
 
 import io.github.tinywasm.wasi.autoconfigure.WasiMessageEvent;
+import io.github.tinywasm.wasi.autoconfigure.websocket.TopicAccessPolicy;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
@@ -14,6 +15,12 @@ public class TestApplication {
     @Bean
     EventRecorder eventRecorder() {
         return new EventRecorder();
+    }
+
+    /** Topics starting with "secret" are refused at the handshake. */
+    @Bean
+    TopicAccessPolicy topicAccessPolicy() {
+        return (topic, request, principal) -> !topic.startsWith("secret");
     }
 
     /** Records guest messages received as ApplicationEvents, all of them and those of topic "a-out". */

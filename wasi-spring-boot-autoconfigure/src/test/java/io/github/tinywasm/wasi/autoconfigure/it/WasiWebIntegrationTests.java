@@ -124,6 +124,61 @@ class WasiWebIntegrationTests {
         try (Socket s = WebSocketClients.rawHandshake(port, "/ws?topic=a", "http://localhost:" + port, 0, status)) {
             assertThat(status[0]).startsWith("HTTP/1.1 101");
         }
+        // the application's TopicAccessPolicy bean refuses "secret*" topics; the topic is decoded first
+        try (Socket s = WebSocketClients.rawHandshake(port, "/ws?topic=secret%2Dplans", null, 0, status)) {
+            assertThat(status[0]).startsWith("HTTP/1.1 403");
+        }
+    }
+
+    /**
+     * Clients that send what the endpoint does not expect: frames are ignored and counted, an oversized frame
+     * closes that session (1009, or 1006 when the client was still writing), bytes that are not WebSocket
+     * framing close that connection; a healthy client of the same topic notices nothing.
+     */
+    @Test
+    void clientsSendingGarbageAreIsolated() throws Exception {
+        WebSocketClients.Frames healthy = new WebSocketClients.Frames();
+        WebSocketClients.Frames chatty = new WebSocketClients.Frames();
+        long ignored = handler.stats().inboundIgnored();
+        try (WebSocketSession ok = connect("a", healthy); WebSocketSession noisy = connect("a", chatty)) {
+            noisy.sendMessage(new org.springframework.web.socket.TextMessage("hello?"));
+            noisy.sendMessage(new org.springframework.web.socket.BinaryMessage(new byte[] {1, 2, 3}));
+            await().atMost(Duration.ofSeconds(10)).until(() -> handler.stats().inboundIgnored() == ignored + 2);
+            int sessions = handler.sessionCount();
+            try {
+                noisy.sendMessage(new org.springframework.web.socket.BinaryMessage(new byte[64 * 1024]));
+            } catch (IOException e) {
+                // the server may close (1009, message too big) while the client is still writing
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> !noisy.isOpen() && handler.sessionCount() == sessions - 1);
+            assertThat(chatty.closeStatus.getCode()).isIn(1009, 1006);
+
+            String[] status = new String[1];
+            try (Socket raw = WebSocketClients.rawHandshake(port, "/ws?topic=a", null, 0, status)) {
+                assertThat(status[0]).startsWith("HTTP/1.1 101");
+                raw.getOutputStream().write("this is not a websocket frame at all".repeat(10).getBytes());
+                raw.getOutputStream().flush();
+                java.io.InputStream in = raw.getInputStream();
+                // the server answers with a close frame or simply drops the connection: either way it ends
+                await().atMost(Duration.ofSeconds(10)).until(() -> drainUntilClosed(in));
+            }
+
+            publisher.publish("a-in", "still fine");
+            await().atMost(Duration.ofSeconds(10)).until(() -> healthy.texts().contains("still fine"));
+            assertThat(ok.isOpen()).isTrue();
+        }
+    }
+
+    private static boolean drainUntilClosed(java.io.InputStream in) {
+        try {
+            byte[] buffer = new byte[4096];
+            while (in.read(buffer) != -1) {
+                // discard headers, frames and the close frame
+            }
+            return true;
+        } catch (IOException e) {
+            return true; // reset by the server
+        }
     }
 
     /**
