@@ -4,6 +4,7 @@ import io.github.tinywasm.wasi.WasiListener;
 import io.github.tinywasm.wasi.WasiServer;
 import io.github.tinywasm.wasi.WebSocketBroadcaster;
 import java.time.Duration;
+import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -27,7 +28,14 @@ public final class WasiAutoConfiguration {
     @ConditionalOnMissingBean
     WasiServer wasiServer(WasiProperties properties, ObjectProvider<WebSocketBroadcaster> broadcaster,
             ObjectProvider<WasiListener> listeners) {
-        WasiServer server = new WasiServer(properties.toConfig(), broadcaster.getIfUnique(() -> WebSocketBroadcaster.NONE));
+        // Every broadcaster bean hears every ws_broadcast: the WebSocket endpoint, and any of the application's own.
+        List<WebSocketBroadcaster> all = broadcaster.orderedStream().toList();
+        WebSocketBroadcaster target = switch (all.size()) {
+            case 0 -> WebSocketBroadcaster.NONE;
+            case 1 -> all.get(0);
+            default -> (module, topic, payload) -> all.forEach(b -> b.broadcast(module, topic, payload));
+        };
+        WasiServer server = new WasiServer(properties.toConfig(), target);
         listeners.orderedStream().forEach(server::addListener);
         return server;
     }

@@ -98,6 +98,21 @@ class WasiAutoConfigurationTests {
     }
 
     @Test
+    void everyBroadcasterBeanHearsGuestBroadcasts() {
+        java.util.List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+        webRunner().withBean("extraBroadcaster", io.github.tinywasm.wasi.WebSocketBroadcaster.class,
+                () -> (module, topic, payload) -> heard.add(module + ":" + topic)).run(context -> {
+                    WasiServer server = context.getBean(WasiServer.class);
+                    server.load("feeder", io.github.tinywasm.wasi.Guests.onIn("feed", """
+                                (call $ws_broadcast (i32.const 32) (i32.const 4) (local.get $p) (local.get $l))
+                            """));
+                    server.publish("in", "x");
+                    org.awaitility.Awaitility.await().until(() -> heard.contains("feeder:feed"));
+                    assertThat(server.module("feeder").orElseThrow().counters().broadcasts()).isEqualTo(1);
+                });
+    }
+
+    @Test
     void eventBridgeCanBeTurnedOff() {
         runner().withPropertyValues("tinywasm.wasi.events.enabled=false")
                 .run(context -> assertThat(context).hasSingleBean(WasiServer.class).doesNotHaveBean(WasiEventBridge.class));
