@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs what building and testing need beyond Java 17 and Maven, from Debian's packages, if missing:
-# the C-to-wasm32-wasi toolchain and wabt for the guests, and Chromium + ChromeDriver for the browser test.
+# the C-to-wasm32-wasi toolchain and wabt for the guests, Node.js/npm for the AssemblyScript guest (if absent),
+# and Chromium + ChromeDriver for the browser test.
 set -euo pipefail
 pkgs=(clang lld wasi-libc libclang-rt-dev-wasm32 wabt chromium chromium-driver)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js and npm build the AssemblyScript guests; most machines have them already.
+command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "setup: installing ${missing[*]}"
