@@ -48,10 +48,6 @@ final class CallWatchdog implements AutoCloseable {
         return g;
     }
 
-    Duration timeout() {
-        return Duration.ofNanos(timeoutNanos);
-    }
-
     private void run() {
         while (!closed) {
             try {

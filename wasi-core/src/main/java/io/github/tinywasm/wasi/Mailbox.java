@@ -241,8 +241,4 @@ final class Mailbox {
             lock.unlock();
         }
     }
-
-    boolean isPaused() {
-        return paused;
-    }
 }

@@ -326,10 +326,6 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
         return v != null ? v.file() : null;
     }
 
-    ModuleState state() {
-        return state;
-    }
-
     ModuleInfo info() {
         WasmModule m = current;
         Version v = version;
