@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.web.socket.BinaryMessage;
 import org.springframework.web.socket.CloseStatus;
@@ -47,7 +48,8 @@ import org.springframework.web.socket.handler.AbstractWebSocketHandler;
  * context stops, before the web server's graceful shutdown, which does not wait for WebSocket sessions.
  * Clients are not expected to send anything: their frames are ignored and counted.
  */
-public class TopicWebSocketHandler extends AbstractWebSocketHandler implements WebSocketBroadcaster, SmartLifecycle {
+public class TopicWebSocketHandler extends AbstractWebSocketHandler
+        implements WebSocketBroadcaster, SmartLifecycle, DisposableBean {
 
     private static final Logger log = LoggerFactory.getLogger(TopicWebSocketHandler.class);
     private static final TopicSession[] NONE = new TopicSession[0];
@@ -62,15 +64,28 @@ public class TopicWebSocketHandler extends AbstractWebSocketHandler implements W
     private final ConcurrentHashMap<String, TopicSession[]> byTopic = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, TopicSession> byId = new ConcurrentHashMap<>();
     private final Stats stats = new Stats();
-    private volatile ScheduledExecutorService sweeper;
-    private volatile ThreadPoolExecutor senders;
-    private int baseSenders;
+    private final ScheduledExecutorService sweeper;
+    private final ThreadPoolExecutor senders;
+    private final int baseSenders;
     private volatile boolean running;
 
     public TopicWebSocketHandler(long sendBufferSize, Duration sendTimeLimit, int maxInboundMessageSize) {
         this.sendBufferSize = sendBufferSize;
         this.sendTimeLimit = sendTimeLimit;
         this.maxInboundMessageSize = maxInboundMessageSize;
+        AtomicInteger threads = new AtomicInteger();
+        this.baseSenders = Math.max(2, Runtime.getRuntime().availableProcessors());
+        this.senders = new ThreadPoolExecutor(baseSenders, baseSenders, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                r -> daemon(r, "wasi-ws-send-" + threads.incrementAndGet()));
+        this.senders.allowCoreThreadTimeOut(true);
+        this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "wasi-ws-sweeper"));
+        this.sweeper.scheduleWithFixedDelay(this::sweep, 25, 25, TimeUnit.MILLISECONDS);
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
     }
 
     // ---- connections ------------------------------------------------------------------------------------------
@@ -154,11 +169,10 @@ public class TopicWebSocketHandler extends AbstractWebSocketHandler implements W
     }
 
     private void startSending(TopicSession s) {
-        ThreadPoolExecutor pool = senders;
         try {
-            pool.execute(() -> send(s));
-        } catch (RejectedExecutionException | NullPointerException e) {
-            s.close(); // the endpoint is stopping (or not started): nobody is connected any more
+            senders.execute(() -> send(s));
+        } catch (RejectedExecutionException e) {
+            s.close(); // the context is closing: nobody is connected any more
         }
     }
 
@@ -189,7 +203,7 @@ public class TopicWebSocketHandler extends AbstractWebSocketHandler implements W
         }
         ThreadPoolExecutor pool = senders;
         int size = baseSenders + Math.min(pinned, MAX_EXTRA_SENDERS);
-        if (pool != null && pool.getCorePoolSize() != size) {
+        if (pool.getCorePoolSize() != size) {
             if (size > pool.getMaximumPoolSize()) {
                 pool.setMaximumPoolSize(size);
                 pool.setCorePoolSize(size);
@@ -210,29 +224,16 @@ public class TopicWebSocketHandler extends AbstractWebSocketHandler implements W
 
     // ---- life cycle ------------------------------------------------------------------------------------------
 
+    /**
+     * Marks the endpoint running. Its threads exist from construction, because the web server (an earlier
+     * phase) may accept sessions before this runs.
+     */
     @Override
     public void start() {
-        AtomicInteger threads = new AtomicInteger();
-        baseSenders = Math.max(2, Runtime.getRuntime().availableProcessors());
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(baseSenders, baseSenders, 30, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), r -> {
-                    Thread t = new Thread(r, "wasi-ws-send-" + threads.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
-        pool.allowCoreThreadTimeOut(true);
-        senders = pool;
-        AtomicInteger n = new AtomicInteger();
-        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "wasi-ws-sweeper" + (n.incrementAndGet() > 1 ? "-" + n.get() : ""));
-            t.setDaemon(true);
-            return t;
-        });
-        s.scheduleWithFixedDelay(this::sweep, 25, 25, TimeUnit.MILLISECONDS);
-        sweeper = s;
         running = true;
     }
 
+    /** Closes every session with 1001 (going away), before the web server's graceful shutdown. */
     @Override
     public void stop() {
         running = false;
@@ -244,10 +245,12 @@ public class TopicWebSocketHandler extends AbstractWebSocketHandler implements W
         if (!all.isEmpty()) {
             log.info("Closed {} WebSocket session(s) with 1001 (going away)", all.size());
         }
-        ScheduledExecutorService s = sweeper;
-        if (s != null) {
-            s.shutdownNow();
-        }
+    }
+
+    /** Releases the sender and sweeper threads when the context closes. */
+    @Override
+    public void destroy() {
+        sweeper.shutdownNow();
         senders.shutdown();
     }
 
