@@ -22,6 +22,8 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class Mailbox {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Mailbox.class);
+
     static final int BATCH = 256;
     private static final int MAX_BATCHES_PER_RUN = 16;
 
@@ -140,8 +142,14 @@ final class Mailbox {
                 int done = 0;
                 long t0 = System.nanoTime();
                 while (done < n && !paused) {
-                    handler.handle(batch[done]);
+                    Message m = batch[done];
                     batch[done++] = null;
+                    try {
+                        handler.handle(m);
+                    } catch (Throwable t) {
+                        // a bug in a handler must not leave this mailbox stuck with `running` set
+                        log.error("a mailbox handler failed on a message of topic '{}'; delivery goes on", m.topic(), t);
+                    }
                 }
                 handler.batchDone(done, System.nanoTime() - t0);
                 lock.lock();

@@ -71,6 +71,27 @@ class BusDeliveryTest {
         assertThat(s.topics()).containsExactly("replies", "requests");
     }
 
+    /** A Java subscriber that fails (even with an Error) loses that message only; its mailbox goes on. */
+    @Test
+    void failingJavaSubscriberKeepsReceiving() {
+        WasiServer s = server(Engine.COMPILER);
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        s.subscribe("t", m -> {
+            seen.add(m.payloadAsString());
+            if (m.payloadAsString().equals("error")) {
+                throw new AssertionError("a bug in the subscriber");
+            }
+            if (m.payloadAsString().equals("exception")) {
+                throw new IllegalStateException("another bug");
+            }
+        });
+        for (String text : List.of("error", "exception", "fine")) {
+            s.publish("t", text);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> seen.size() == 3);
+        assertThat(seen).containsExactly("error", "exception", "fine");
+    }
+
     @Test
     void emptyPayloadIsDelivered() {
         WasiServer s = server(Engine.COMPILER);
