@@ -124,9 +124,6 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
                 }
             }
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
-            if (swap) {
-                swaps.increment();
-            }
             lastLoadFailed = false;
             log.info("[{}] {} {} ({} bytes, sha256 {}, {}, topics {}) in {} ms", name, swap ? "swapped to" : "loaded",
                     file != null ? file.getFileName() : "bytes", bytes.length, sha256.substring(0, 12), next.engine(),
@@ -157,6 +154,9 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
                 server.bus().unsubscribe(t, this);
             }
         }
+        if (old != null) {
+            swaps.increment(); // before the new version becomes visible: a snapshot never shows it uncounted
+        }
         version = v;
         state = ModuleState.SERVING;
         if (old != null) {
@@ -165,9 +165,9 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
     }
 
     private void loadFailed(WasiModuleException e, boolean swap, long t0) {
-        failedLoads.increment();
-        lastLoadFailed = true;
         recordError(e);
+        lastLoadFailed = true;
+        failedLoads.increment();
         if (current == null) {
             state = ModuleState.FAILED;
         }
@@ -258,6 +258,7 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
     }
 
     private void guestError(WasiModuleException e, Message message) {
+        recordError(e); // first: whoever sees a counter move must see the error that moved it
         switch (e.kind()) {
             case NO_ALLOCATOR -> dropped.get(DropReason.NO_ALLOCATOR).increment();
             case TIMEOUT -> timeouts.increment();
@@ -265,7 +266,6 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
             default -> { }
         }
         errors.increment();
-        recordError(e);
         log.warn("[{}] error handling a message on topic '{}': {}", name, message.topic(), e.getMessage());
         server.listeners().guestError(name, e);
     }

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Real files in a real folder, followed by the watcher. */
 class ModuleDirectoryTest {
 
-    private static final Duration QUIET = Duration.ofMillis(200);
+    private static final Duration QUIET = Duration.ofMillis(400);
 
     @TempDir
     Path dir;
@@ -121,7 +121,7 @@ class ModuleDirectoryTest {
                 out.write(bytes, off, Math.min(chunk, bytes.length - off));
                 out.flush();
                 // a slow writer: pauses shorter than the quiet period, so the file must not be loaded half-way
-                java.util.concurrent.TimeUnit.MILLISECONDS.sleep(QUIET.toMillis() / 4);
+                java.util.concurrent.TimeUnit.MILLISECONDS.sleep(QUIET.toMillis() / 8); // 8x margin for a busy machine
             }
         }
         awaitSha("slow", bytes);
