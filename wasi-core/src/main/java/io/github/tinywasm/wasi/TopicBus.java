@@ -29,17 +29,21 @@ final class TopicBus {
     private volatile Subscriber[] wildcard = NONE;
     private final LongAdder published = new LongAdder();
 
-    /** Offers the message to every subscriber of its topic and every wildcard subscriber. */
+    /**
+     * Offers the message to every wildcard subscriber, then to every subscriber of its topic. Wildcard
+     * subscribers (observers such as the event bridge) come first so that they see a message before anything
+     * a guest publishes in reaction to it.
+     */
     void publish(Message message) {
         published.increment();
+        for (Subscriber s : wildcard) {
+            s.offer(message);
+        }
         Subscriber[] subs = byTopic.get(message.topic());
         if (subs != null) {
             for (Subscriber s : subs) {
                 s.offer(message);
             }
-        }
-        for (Subscriber s : wildcard) {
-            s.offer(message);
         }
     }
 
