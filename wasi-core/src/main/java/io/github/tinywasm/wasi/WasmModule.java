@@ -367,6 +367,7 @@ public final class WasmModule implements AutoCloseable {
         }
     }
 
+    // The same as guarded(), spelled out: this is the per-message path, where a capturing lambda would allocate.
     private long[] call(String export, ExportFunction fn, long... args) {
         guard.begin();
         try {
