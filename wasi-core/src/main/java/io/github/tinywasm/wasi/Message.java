@@ -2,53 +2,104 @@ package io.github.tinywasm.wasi;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import io.github.tinywasm.wasi.internal.MessageAccess;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 
 /**
  * An immutable message on the bus: a topic, an optional type and correlation id, the name of the module
- * that published it ({@code null} when it came from Java), and the payload bytes.
+ * that published it ({@code null} when it came from Java), headers, and the payload bytes.
  *
  * <p>The payload is copied once when the message is created; {@link #payload()} returns a copy and
  * {@link #payloadBuffer()} a read-only view, so nobody can change a message another subscriber sees.
+ *
+ * <p>Headers are the envelope's metadata (for example {@code traceparent}, put there by a
+ * {@link BusInterceptor}); guests never see them. {@link #withHeader} returns a new message that shares the
+ * payload.
  */
 public final class Message {
+
+    static {
+        MessageAccess.install(new MessageAccess.Bridge() {
+            @Override
+            public byte[] payloadArray(Message message) {
+                return message.payload;
+            }
+
+            @Override
+            public Message fromGuest(String module, String topic, byte[] payload, Map<String, String> headers) {
+                return new Message(topic, null, null, Objects.requireNonNull(module, "module"), headers, payload);
+            }
+        });
+    }
 
     private final String topic;
     private final String type;
     private final String correlationId;
     private final String source;
+    private final Map<String, String> headers;
     private final byte[] payload;
 
-    private Message(String topic, String type, String correlationId, String source, byte[] payload) {
+    private Message(String topic, String type, String correlationId, String source, Map<String, String> headers,
+            byte[] payload) {
         this.topic = requireTopic(topic);
         this.type = type;
         this.correlationId = correlationId;
         this.source = source;
+        this.headers = headers;
         this.payload = payload;
     }
 
     /** A message from Java with the given payload (copied). */
     public static Message of(String topic, byte[] payload) {
-        return new Message(topic, null, null, null, Objects.requireNonNull(payload, "payload").clone());
+        return new Message(topic, null, null, null, Map.of(), Objects.requireNonNull(payload, "payload").clone());
     }
 
     /** A message from Java whose payload is the UTF-8 encoding of {@code text}. */
     public static Message of(String topic, String text) {
-        return new Message(topic, null, null, null, text.getBytes(StandardCharsets.UTF_8));
+        return new Message(topic, null, null, null, Map.of(), text.getBytes(StandardCharsets.UTF_8));
     }
 
     /** A message from Java with a type and correlation id (either may be {@code null}). */
     public static Message of(String topic, String type, String correlationId, byte[] payload) {
-        return new Message(topic, type, correlationId, null, Objects.requireNonNull(payload, "payload").clone());
+        return new Message(topic, type, correlationId, null, Map.of(), Objects.requireNonNull(payload, "payload").clone());
     }
 
-    /** A message a guest published; {@code payload} was freshly read from guest memory and is not copied. */
-    static Message fromGuest(String module, String topic, byte[] payload) {
-        return new Message(topic, null, null, module, payload);
+    /**
+     * This message with one more header (or a header replaced); the payload is shared, not copied.
+     *
+     * @param name header name, not empty
+     * @param value header value
+     */
+    public Message withHeader(String name, String value) {
+        if (name == null || name.isEmpty()) {
+            throw new IllegalArgumentException("header name must not be empty");
+        }
+        Objects.requireNonNull(value, "value");
+        Map<String, String> more = new LinkedHashMap<>(headers);
+        more.put(name, value);
+        return new Message(topic, type, correlationId, source, Map.copyOf(more), payload);
     }
 
-    static String requireTopic(String topic) {
+    /** This message with {@code extra} headers added (replacing those of the same name). */
+    public Message withHeaders(Map<String, String> extra) {
+        if (extra.isEmpty()) {
+            return this;
+        }
+        Map<String, String> more = new LinkedHashMap<>(headers);
+        more.putAll(extra);
+        return new Message(topic, type, correlationId, source, Map.copyOf(more), payload);
+    }
+
+    /**
+     * Checks a topic name.
+     *
+     * @return the topic
+     * @throws IllegalArgumentException if it is null or empty
+     */
+    public static String requireTopic(String topic) {
         if (topic == null || topic.isEmpty()) {
             throw new IllegalArgumentException("topic must not be empty");
         }
@@ -79,6 +130,16 @@ public final class Message {
         return source != null;
     }
 
+    /** The envelope's headers (immutable, often empty). */
+    public Map<String, String> headers() {
+        return headers;
+    }
+
+    /** One header, or {@code null}. */
+    public String header(String name) {
+        return headers.get(name);
+    }
+
     /** A copy of the payload. */
     public byte[] payload() {
         return payload.clone();
@@ -98,11 +159,6 @@ public final class Message {
         return payload.length;
     }
 
-    /** The payload array itself, for the engine's own copies into guest memory. Never handed out. */
-    byte[] payloadArray() {
-        return payload;
-    }
-
     @Override
     public boolean equals(Object o) {
         return o instanceof Message m
@@ -110,17 +166,18 @@ public final class Message {
                 && Objects.equals(type, m.type)
                 && Objects.equals(correlationId, m.correlationId)
                 && Objects.equals(source, m.source)
+                && headers.equals(m.headers)
                 && Arrays.equals(payload, m.payload);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(topic, type, correlationId, source, Arrays.hashCode(payload));
+        return Objects.hash(topic, type, correlationId, source, headers, Arrays.hashCode(payload));
     }
 
     @Override
     public String toString() {
         return "Message[topic=" + topic + ", source=" + source + ", type=" + type + ", correlationId="
-                + correlationId + ", " + payload.length + " bytes]";
+                + correlationId + (headers.isEmpty() ? "" : ", headers=" + headers.keySet()) + ", " + payload.length + " bytes]";
     }
 }

@@ -83,7 +83,7 @@ public record WasiConfig(
     }
 
     /** Memory limit in pages, or 0 for none. */
-    int maxMemoryPages() {
+    public int maxMemoryPages() {
         return (int) (maxMemoryBytes / PAGE_SIZE);
     }
 

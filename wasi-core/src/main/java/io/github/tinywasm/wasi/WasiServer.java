@@ -1,14 +1,17 @@
 package io.github.tinywasm.wasi;
 
-import java.io.IOException;
+import io.github.tinywasm.wasi.bus.JavaSubscription;
+import io.github.tinywasm.wasi.bus.TopicBus;
+import io.github.tinywasm.wasi.deploy.ModuleDirectoryWatcher;
+import io.github.tinywasm.wasi.deploy.ModuleFiles;
+import io.github.tinywasm.wasi.module.CallWatchdog;
+import io.github.tinywasm.wasi.module.ModuleSlot;
+import io.github.tinywasm.wasi.module.SlotContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -22,7 +25,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,13 +53,15 @@ public final class WasiServer implements AutoCloseable {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     /** File extension of modules in the modules folder. */
-    public static final String EXTENSION = ".wasm";
+    public static final String EXTENSION = ModuleFiles.EXTENSION;
 
     private final WasiConfig config;
     private final WebSocketBroadcaster broadcaster;
-    private final TopicBus bus = new TopicBus();
+    private final TopicBus bus;
     private final ExecutorService executor;
     private final CallWatchdog watchdog;
+    private final BusInterceptor interceptor;
+    private final SlotContext slotContext;
     private final ConcurrentHashMap<String, ModuleSlot> slots = new ConcurrentHashMap<>();
     private final CopyOnWriteArrayList<WasiListener> listeners = new CopyOnWriteArrayList<>();
     private final WasiListener fanOut = new ListenerFanOut(listeners);
@@ -70,9 +74,20 @@ public final class WasiServer implements AutoCloseable {
         this(config, WebSocketBroadcaster.NONE);
     }
 
+    /** A server whose guests' {@code ws_broadcast} calls go to {@code broadcaster}. */
     public WasiServer(WasiConfig config, WebSocketBroadcaster broadcaster) {
+        this(config, broadcaster, BusInterceptor.NONE);
+    }
+
+    /**
+     * A server whose guests' {@code ws_broadcast} calls go to {@code broadcaster} and whose deliveries pass
+     * through {@code interceptor} (for observations and trace propagation).
+     */
+    public WasiServer(WasiConfig config, WebSocketBroadcaster broadcaster, BusInterceptor interceptor) {
         this.config = Objects.requireNonNull(config, "config");
         this.broadcaster = Objects.requireNonNull(broadcaster, "broadcaster");
+        this.interceptor = Objects.requireNonNull(interceptor, "interceptor");
+        this.bus = new TopicBus(interceptor);
         AtomicInteger n = new AtomicInteger();
         ThreadPoolExecutor pool = new ThreadPoolExecutor(config.workerThreads(), config.workerThreads(), 30,
                 TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
@@ -83,6 +98,7 @@ public final class WasiServer implements AutoCloseable {
         pool.allowCoreThreadTimeOut(true);
         this.executor = pool;
         this.watchdog = new CallWatchdog(config.callTimeout());
+        this.slotContext = new SlotContext(config, bus, executor, watchdog, broadcaster, fanOut, interceptor);
     }
 
     // ---- life cycle ---------------------------------------------------------------------------------------
@@ -107,9 +123,19 @@ public final class WasiServer implements AutoCloseable {
             }
             // Register for changes before the first scan, so that a file written meanwhile is not missed.
             if (config.watch()) {
-                watcher = new ModuleDirectoryWatcher(this, dir, config.watchQuietPeriod(), config.watchPollInterval());
+                watcher = new ModuleDirectoryWatcher(new ModuleDirectoryWatcher.Target() {
+                    @Override
+                    public void load(Path file) {
+                        loadFile(file, true);
+                    }
+
+                    @Override
+                    public void unload(String name) {
+                        WasiServer.this.unload(name);
+                    }
+                }, dir, config.watchQuietPeriod(), config.watchPollInterval());
             }
-            for (Path file : listModules(dir)) {
+            for (Path file : ModuleFiles.list(dir)) {
                 try {
                     loadFile(file, false);
                 } catch (WasiModuleException e) {
@@ -192,7 +218,7 @@ public final class WasiServer implements AutoCloseable {
     /** Loads module {@code name} from {@code file}; see {@link #load(String, byte[])}. */
     public ModuleInfo load(String name, Path file) {
         Path absolute = file.toAbsolutePath().normalize();
-        return load(name, read(name, absolute), absolute);
+        return load(name, ModuleFiles.read(name, absolute), absolute);
     }
 
     /** Reloads a module from the file it was loaded from, or from {@code <modulesDir>/<name>.wasm}. */
@@ -209,7 +235,7 @@ public final class WasiServer implements AutoCloseable {
     }
 
     private ModuleInfo load(String name, byte[] bytes, Path file) {
-        return load(name, bytes, file, sha256(bytes));
+        return load(name, bytes, file, ModuleFiles.sha256(bytes));
     }
 
     private ModuleInfo load(String name, byte[] bytes, Path file, String sha) {
@@ -218,7 +244,7 @@ public final class WasiServer implements AutoCloseable {
             throw new IllegalStateException("the server is closed");
         }
         while (true) {
-            ModuleSlot slot = slots.computeIfAbsent(name, n -> new ModuleSlot(n, this));
+            ModuleSlot slot = slots.computeIfAbsent(name, n -> new ModuleSlot(n, slotContext));
             if (slot.load(bytes, file, sha)) {
                 return slot.info();
             }
@@ -261,7 +287,7 @@ public final class WasiServer implements AutoCloseable {
             return;
         }
         Path file = Path.of(path);
-        String name = moduleName(file.getFileName() != null ? file.getFileName().toString() : fileName);
+        String name = ModuleFiles.moduleName(file.getFileName() != null ? file.getFileName().toString() : fileName);
         switch (event.toLowerCase(Locale.ROOT)) {
             case "create", "write", "rename" -> {
                 if (Files.isRegularFile(file)) {
@@ -282,10 +308,10 @@ public final class WasiServer implements AutoCloseable {
      */
     boolean loadFile(Path path, boolean skipUnchanged) {
         Path file = path.toAbsolutePath().normalize();
-        String name = moduleName(file.getFileName().toString());
-        byte[] bytes = read(name, file);
+        String name = ModuleFiles.moduleName(file.getFileName().toString());
+        byte[] bytes = ModuleFiles.read(name, file);
         ModuleSlot slot = slots.get(name);
-        String sha = sha256(bytes);
+        String sha = ModuleFiles.sha256(bytes);
         if (skipUnchanged && slot != null && sha.equals(slot.attemptedSha256())) {
             return false; // same bytes as the last attempt: serving already, or would fail the same way
         }
@@ -325,7 +351,7 @@ public final class WasiServer implements AutoCloseable {
     public Subscription subscribe(String topic, Consumer<Message> consumer) {
         Message.requireTopic(topic);
         JavaSubscription[] self = new JavaSubscription[1];
-        self[0] = new JavaSubscription(topic, consumer, this, () -> bus.unsubscribe(topic, self[0]));
+        self[0] = new JavaSubscription(topic, consumer, config, executor, interceptor, () -> bus.unsubscribe(topic, self[0]));
         bus.subscribe(topic, self[0]);
         return self[0];
     }
@@ -333,7 +359,7 @@ public final class WasiServer implements AutoCloseable {
     /** Subscribes a Java consumer to every topic, guests' and Java's alike. */
     public Subscription subscribeAll(Consumer<Message> consumer) {
         JavaSubscription[] self = new JavaSubscription[1];
-        self[0] = new JavaSubscription("*", consumer, this, () -> bus.unsubscribeAll(self[0]));
+        self[0] = new JavaSubscription("*", consumer, config, executor, interceptor, () -> bus.unsubscribeAll(self[0]));
         bus.subscribeAll(self[0]);
         return self[0];
     }
@@ -362,66 +388,17 @@ public final class WasiServer implements AutoCloseable {
         return config;
     }
 
-    TopicBus bus() {
-        return bus;
-    }
 
-    ExecutorService executor() {
-        return executor;
-    }
 
-    CallWatchdog watchdog() {
-        return watchdog;
-    }
 
-    WebSocketBroadcaster broadcaster() {
-        return broadcaster;
-    }
 
-    WasiListener listeners() {
-        return fanOut;
-    }
 
     // ---- helpers ---------------------------------------------------------------------------------------------
-
-    /** {@code users} for {@code users.wasm}. */
-    static String moduleName(String fileName) {
-        return fileName.toLowerCase(Locale.ROOT).endsWith(EXTENSION)
-                ? fileName.substring(0, fileName.length() - EXTENSION.length())
-                : fileName;
-    }
-
-    static List<Path> listModules(Path dir) {
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(f -> f.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(EXTENSION))
-                    .filter(Files::isRegularFile)
-                    .sorted()
-                    .toList();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot list modules folder " + dir.toAbsolutePath() + ": " + e.getMessage(), e);
-        }
-    }
 
     private static void requireName(String name) {
         if (name == null || !NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("invalid module name '" + name
                     + "': use letters, digits, '.', '_' and '-', starting with a letter or digit, at most 128 characters");
-        }
-    }
-
-    private static byte[] read(String name, Path file) {
-        try {
-            return Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new WasiModuleException(name, WasiModuleException.Kind.IO, "cannot read " + file + ": " + e, e);
-        }
-    }
-
-    static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

@@ -43,7 +43,7 @@ class ModuleDirectoryTest {
     }
 
     private String sha(byte[] bytes) {
-        return WasiServer.sha256(bytes);
+        return io.github.tinywasm.wasi.deploy.ModuleFiles.sha256(bytes);
     }
 
     private void awaitSha(String name, byte[] bytes) {

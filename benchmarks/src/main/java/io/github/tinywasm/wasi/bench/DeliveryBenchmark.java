@@ -4,7 +4,7 @@ import io.github.tinywasm.wasi.Engine;
 import io.github.tinywasm.wasi.Message;
 import io.github.tinywasm.wasi.WasiConfig;
 import io.github.tinywasm.wasi.WasiServer;
-import io.github.tinywasm.wasi.WasmModule;
+import io.github.tinywasm.wasi.module.WasmModule;
 import java.util.concurrent.locks.LockSupport;
 
 /**

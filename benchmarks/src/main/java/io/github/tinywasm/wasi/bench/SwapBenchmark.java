@@ -47,7 +47,7 @@ final class SwapBenchmark {
                 server.load("m", versions[r % 2]);
                 swap[r] = (System.nanoTime() - t0) / 1e6;
                 t0 = System.nanoTime();
-                io.github.tinywasm.wasi.WasmModule.standalone("m", versions[r % 2], config).close();
+                io.github.tinywasm.wasi.module.WasmModule.standalone("m", versions[r % 2], config).close();
                 floor[r] = (System.nanoTime() - t0) / 1e6;
             }
         }

@@ -1,5 +1,7 @@
-package io.github.tinywasm.wasi;
+package io.github.tinywasm.wasi.bus;
 
+import io.github.tinywasm.wasi.Message;
+import io.github.tinywasm.wasi.OverflowPolicy;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.Executor;
@@ -19,7 +21,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * two messages (the rest of a batch goes back to the head of the queue) and returns once the handler is idle,
  * so that the caller may use what the handler uses.
  */
-final class Mailbox {
+public final class Mailbox {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Mailbox.class);
 
@@ -27,11 +29,14 @@ final class Mailbox {
     private static final int MAX_BATCHES_PER_RUN = 16;
 
     /** Result of an offer. */
-    enum Offer { ACCEPTED, FULL, CLOSED }
+    public enum Offer { ACCEPTED, FULL, CLOSED }
 
     /** Called on the worker thread, one message at a time. Must not throw. */
-    interface Handler {
+    public interface Handler {
         void handle(Message message);
+
+        /** Before a batch, on the worker thread (e.g. to set the logging context). */
+        default void batchStart() {}
 
         /** After a batch: how many messages were handled and how long the handler took in all. */
         default void batchDone(int count, long nanos) {}
@@ -52,7 +57,7 @@ final class Mailbox {
     private boolean closed;
     private volatile Thread worker;
 
-    Mailbox(int capacity, Executor executor, Handler handler) {
+    public Mailbox(int capacity, Executor executor, Handler handler) {
         this.capacity = capacity;
         this.executor = executor;
         this.handler = handler;
@@ -62,7 +67,7 @@ final class Mailbox {
      * Queues a message. When full, {@link OverflowPolicy#BLOCK} waits up to {@code blockTimeout} for room,
      * except on this mailbox's own worker thread, which would wait for itself.
      */
-    Offer offer(Message message, OverflowPolicy policy, Duration blockTimeout) {
+    public Offer offer(Message message, OverflowPolicy policy, Duration blockTimeout) {
         boolean submit;
         lock.lock();
         try {
@@ -139,6 +144,7 @@ final class Mailbox {
                     lock.unlock();
                 }
                 int done = 0;
+                handler.batchStart();
                 long t0 = System.nanoTime();
                 while (done < n && !paused) {
                     Message m = batch[done];
@@ -171,7 +177,7 @@ final class Mailbox {
     }
 
     /** Stops delivery after the message being handled; returns when the handler is idle. */
-    void pause() {
+    public void pause() {
         lock.lock();
         try {
             paused = true;
@@ -184,7 +190,7 @@ final class Mailbox {
     }
 
     /** Resumes delivery of queued and new messages. */
-    void resume() {
+    public void resume() {
         boolean submit;
         lock.lock();
         try {
@@ -205,7 +211,7 @@ final class Mailbox {
      * Waits until every queued message has been handled (or the mailbox is paused with messages left), up to
      * {@code timeout}. Returns whether the queue is empty.
      */
-    boolean awaitEmpty(Duration timeout) {
+    public boolean awaitEmpty(Duration timeout) {
         long nanos = timeout.toNanos();
         lock.lock();
         try {
@@ -227,7 +233,7 @@ final class Mailbox {
     }
 
     /** Refuses new messages and returns those still queued, which the caller counts as dropped. */
-    int close() {
+    public int close() {
         lock.lock();
         try {
             closed = true;
@@ -240,7 +246,7 @@ final class Mailbox {
         }
     }
 
-    int depth() {
+    public int depth() {
         lock.lock();
         try {
             return queue.size();

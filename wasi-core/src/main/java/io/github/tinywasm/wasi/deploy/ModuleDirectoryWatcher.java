@@ -1,5 +1,6 @@
-package io.github.tinywasm.wasi;
+package io.github.tinywasm.wasi.deploy;
 
+import io.github.tinywasm.wasi.WasiModuleException;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.Files;
@@ -13,7 +14,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps a {@link WasiServer} in step with its modules folder: a {@code *.wasm} file that appears is loaded,
+ * Keeps a server in step with its modules folder: a {@code *.wasm} file that appears is loaded,
  * one that changes is swapped, one that disappears is unloaded.
  *
  * <p>A changed file is loaded only after its size and modification time have stayed the same for the quiet
@@ -32,7 +32,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads: one daemon thread, {@code wasi-watcher}, owns all state here; loads run on it, one at a time.
  */
-final class ModuleDirectoryWatcher implements AutoCloseable {
+public final class ModuleDirectoryWatcher implements AutoCloseable {
+
+    /** What the watcher does to the server when a file settles. */
+    public interface Target {
+        /** Loads or swaps the module of {@code file}, unless it already serves the same bytes. */
+        void load(Path file);
+
+        /** Unloads module {@code name}. */
+        void unload(String name);
+    }
 
     private static final Logger log = LoggerFactory.getLogger(ModuleDirectoryWatcher.class);
 
@@ -51,7 +60,7 @@ final class ModuleDirectoryWatcher implements AutoCloseable {
         }
     }
 
-    private final WasiServer server;
+    private final Target server;
     private final Path dir;
     private final long quietNanos;
     private final long pollNanos;
@@ -62,7 +71,7 @@ final class ModuleDirectoryWatcher implements AutoCloseable {
     private volatile boolean closed;
 
     /** Registers for changes now, so that nothing written after this call is missed. */
-    ModuleDirectoryWatcher(WasiServer server, Path dir, Duration quietPeriod, Duration pollInterval) {
+    public ModuleDirectoryWatcher(Target server, Path dir, Duration quietPeriod, Duration pollInterval) {
         this.server = server;
         this.dir = dir;
         this.quietNanos = quietPeriod.toNanos();
@@ -78,14 +87,14 @@ final class ModuleDirectoryWatcher implements AutoCloseable {
             ws = null;
         }
         this.watchService = ws;
-        for (Path f : WasiServer.listModules(dir)) {
+        for (Path f : ModuleFiles.list(dir)) {
             known.put(f.getFileName().toString(), stat(f));
         }
         this.thread = new Thread(this::run, "wasi-watcher");
         this.thread.setDaemon(true);
     }
 
-    void start() {
+    public void start() {
         thread.start();
     }
 
@@ -140,7 +149,7 @@ final class ModuleDirectoryWatcher implements AutoCloseable {
     private void rescan(long now) {
         Set<String> present = new HashSet<>();
         try {
-            for (Path f : WasiServer.listModules(dir)) {
+            for (Path f : ModuleFiles.list(dir)) {
                 String file = f.getFileName().toString();
                 present.add(file);
                 if (!pending.containsKey(file) && !stat(f).equals(known.get(file))) {
@@ -179,7 +188,7 @@ final class ModuleDirectoryWatcher implements AutoCloseable {
     }
 
     private void apply(String file, Stat s) {
-        String name = WasiServer.moduleName(file);
+        String name = ModuleFiles.moduleName(file);
         if (s == MISSING) {
             if (known.remove(file) != null) {
                 log.info("[{}] {} was removed: unloading", name, file);
@@ -189,7 +198,7 @@ final class ModuleDirectoryWatcher implements AutoCloseable {
         }
         known.put(file, s);
         try {
-            server.loadFile(dir.resolve(file), true);
+            server.load(dir.resolve(file));
         } catch (WasiModuleException e) {
             // the slot has recorded and logged it; the previous version keeps serving
         } catch (RuntimeException e) {
@@ -198,7 +207,7 @@ final class ModuleDirectoryWatcher implements AutoCloseable {
     }
 
     private static boolean isModule(String file) {
-        return file.toLowerCase(Locale.ROOT).endsWith(WasiServer.EXTENSION) && !file.startsWith(".");
+        return ModuleFiles.isWasm(file) && !file.startsWith(".");
     }
 
     private static Stat stat(Path f) {

@@ -1,5 +1,15 @@
-package io.github.tinywasm.wasi;
+package io.github.tinywasm.wasi.module;
 
+import io.github.tinywasm.wasi.BusInterceptor;
+import io.github.tinywasm.wasi.DropReason;
+import io.github.tinywasm.wasi.Message;
+import io.github.tinywasm.wasi.ModuleCounters;
+import io.github.tinywasm.wasi.ModuleInfo;
+import io.github.tinywasm.wasi.ModuleState;
+import io.github.tinywasm.wasi.WasiConfig;
+import io.github.tinywasm.wasi.WasiModuleException;
+import io.github.tinywasm.wasi.bus.Mailbox;
+import io.github.tinywasm.wasi.bus.TopicBus;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -12,6 +22,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * A named module slot ({@code users} for {@code users.wasm}): the serving {@link WasmModule}, its mailbox,
@@ -24,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * is volatile and written only under {@code swapLock} with the mailbox paused or empty. Counters are
  * {@link LongAdder}s, readable from any thread.
  */
-final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModule.SubscriptionSink, HostServices {
+public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModule.SubscriptionSink, HostServices {
 
     private static final Logger log = LoggerFactory.getLogger(ModuleSlot.class);
     private static final long DROP_WARN_INTERVAL = TimeUnit.SECONDS.toNanos(10);
@@ -33,7 +44,10 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
     private record Version(Path file, String sha256, long size, Instant loadedAt) {}
 
     private final String name;
-    private final WasiServer server;
+    /** MDC key holding the module's name while the slot runs its guest or changes its version. */
+    public static final String MDC_KEY = "wasi.module";
+
+    private final SlotContext context;
     private final WasiConfig config;
     private final Mailbox mailbox;
     private final ReentrantLock swapLock = new ReentrantLock();
@@ -59,17 +73,17 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
     private final LongAdder failedLoads = new LongAdder();
     private final Map<DropReason, LongAdder> dropped = new EnumMap<>(DropReason.class);
 
-    ModuleSlot(String name, WasiServer server) {
+    public ModuleSlot(String name, SlotContext context) {
         this.name = name;
-        this.server = server;
-        this.config = server.config();
-        this.mailbox = new Mailbox(config.mailboxCapacity(), server.executor(), this);
+        this.context = context;
+        this.config = context.config();
+        this.mailbox = new Mailbox(config.mailboxCapacity(), context.executor(), this);
         for (DropReason r : DropReason.values()) {
             dropped.put(r, new LongAdder());
         }
     }
 
-    String name() {
+    public String name() {
         return name;
     }
 
@@ -81,8 +95,9 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
      *
      * @return false if the slot was already closed (the caller makes a new slot)
      */
-    boolean load(byte[] bytes, Path file, String sha256) {
+    public boolean load(byte[] bytes, Path file, String sha256) {
         swapLock.lock();
+        MDC.put(MDC_KEY, name);
         try {
             if (state == ModuleState.CLOSED || state == ModuleState.UNLOADING) {
                 return false;
@@ -93,7 +108,7 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
             boolean swap = old != null;
             WasmModule next;
             try {
-                next = WasmModule.load(name, bytes, config, this, server.watchdog());
+                next = WasmModule.load(name, bytes, config, this, context.watchdog());
             } catch (WasiModuleException e) {
                 loadFailed(e, swap, t0);
                 throw e;
@@ -132,9 +147,10 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
                 log.warn("[{}] subscribes to {} but exports {}: its messages will be dropped and counted", name,
                         next.topics(), !next.hasHandler() ? "no on_message" : "neither malloc nor alloc");
             }
-            server.listeners().moduleLoaded(name, swap, took);
+            context.listeners().moduleLoaded(name, swap, took);
             return true;
         } finally {
+            MDC.remove(MDC_KEY);
             swapLock.unlock();
         }
     }
@@ -144,14 +160,14 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
         Set<String> after = next.topics();
         for (String t : after) {
             if (!before.contains(t)) {
-                server.bus().subscribe(t, this);
+                context.bus().subscribe(t, this);
             }
         }
         current = next;
         next.activate(this);
         for (String t : before) {
             if (!after.contains(t)) {
-                server.bus().unsubscribe(t, this);
+                context.bus().unsubscribe(t, this);
             }
         }
         if (old != null) {
@@ -173,15 +189,16 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
         }
         log.warn("[{}] {} failed{}: {}", name, swap ? "swap" : "load",
                 swap ? ", the previous version keeps serving" : "", e.getMessage());
-        server.listeners().moduleLoadFailed(name, swap, Duration.ofNanos(System.nanoTime() - t0), e);
+        context.listeners().moduleLoadFailed(name, swap, Duration.ofNanos(System.nanoTime() - t0), e);
     }
 
     /**
      * Unsubscribes, lets the mailbox deliver what it already accepted, drains the guest and closes it, all
      * within the drain timeout. Messages still queued after that are dropped and counted.
      */
-    void unload() {
+    public void unload() {
         swapLock.lock();
+        MDC.put(MDC_KEY, name);
         try {
             if (state == ModuleState.CLOSED) {
                 return;
@@ -190,7 +207,7 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
             WasmModule m = current;
             if (m != null) {
                 for (String t : m.topics()) {
-                    server.bus().unsubscribe(t, this);
+                    context.bus().unsubscribe(t, this);
                 }
                 m.deactivate();
             }
@@ -214,8 +231,9 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
             state = ModuleState.CLOSED;
             log.info("[{}] unloaded: {} messages delivered, {} dropped in all", name, delivered.sum(),
                     dropped.values().stream().mapToLong(LongAdder::sum).sum());
-            server.listeners().moduleUnloaded(name);
+            context.listeners().moduleUnloaded(name);
         } finally {
+            MDC.remove(MDC_KEY);
             swapLock.unlock();
         }
     }
@@ -243,18 +261,29 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
             drop(DropReason.UNSUBSCRIBED, message);
             return;
         }
+        BusInterceptor.Scope scope = context.interceptor().beforeProcess(name, message);
+        Throwable failure = null;
         try {
             m.deliver(message);
             delivered.increment();
         } catch (WasiModuleException e) {
+            failure = e;
             guestError(e, message);
+        } finally {
+            scope.close(failure);
         }
+    }
+
+    @Override
+    public void batchStart() {
+        MDC.put(MDC_KEY, name);
     }
 
     @Override
     public void batchDone(int count, long nanos) {
         calls.add(count);
         callNanos.add(nanos);
+        MDC.remove(MDC_KEY);
     }
 
     private void guestError(WasiModuleException e, Message message) {
@@ -267,7 +296,7 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
         }
         errors.increment();
         log.warn("[{}] error handling a message on topic '{}': {}", name, message.topic(), e.getMessage());
-        server.listeners().guestError(name, e);
+        context.listeners().guestError(name, e);
     }
 
     private void drop(DropReason reason, Message message) {
@@ -290,25 +319,25 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
 
     @Override
     public void subscribe(String topic) {
-        server.bus().subscribe(topic, this);
+        context.bus().subscribe(topic, this);
     }
 
     @Override
     public void unsubscribe(String topic) {
-        server.bus().unsubscribe(topic, this);
+        context.bus().unsubscribe(topic, this);
     }
 
     @Override
     public void publish(Message message) {
         published.increment();
-        server.bus().publish(message);
+        context.bus().publish(message);
     }
 
     @Override
     public void broadcast(String module, String topic, byte[] payload) {
         broadcasts.increment();
         try {
-            server.broadcaster().broadcast(module, topic, payload);
+            context.broadcaster().broadcast(module, topic, payload);
         } catch (RuntimeException e) {
             log.warn("[{}] ws_broadcast on topic '{}' failed in the broadcaster: {}", name, topic, e.toString());
         }
@@ -317,16 +346,16 @@ final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModu
     // ---- inspection ---------------------------------------------------------------------------------------
 
     /** SHA-256 of the bytes of the most recent load attempt, successful or not. */
-    String attemptedSha256() {
+    public String attemptedSha256() {
         return attemptedSha256;
     }
 
-    Path file() {
+    public Path file() {
         Version v = version;
         return v != null ? v.file() : null;
     }
 
-    ModuleInfo info() {
+    public ModuleInfo info() {
         WasmModule m = current;
         Version v = version;
         Map<DropReason, Long> drops = new EnumMap<>(DropReason.class);

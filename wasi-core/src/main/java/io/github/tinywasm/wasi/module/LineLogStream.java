@@ -1,4 +1,4 @@
-package io.github.tinywasm.wasi;
+package io.github.tinywasm.wasi.module;
 
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;

@@ -1,4 +1,4 @@
-package io.github.tinywasm.wasi;
+package io.github.tinywasm.wasi.module;
 
 /**
  * What the {@code env} imports of one guest instance do, once {@link HostBuilder} has read their arguments

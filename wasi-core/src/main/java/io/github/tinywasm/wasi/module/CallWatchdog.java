@@ -1,4 +1,4 @@
-package io.github.tinywasm.wasi;
+package io.github.tinywasm.wasi.module;
 
 import java.time.Duration;
 import java.util.Set;
@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * notices a call by its sequence number staying the same across scans, so a timeout fires between
  * {@code timeout} and {@code timeout + scan interval} after the call started.
  */
-final class CallWatchdog implements AutoCloseable {
+public final class CallWatchdog implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(CallWatchdog.class);
 
@@ -27,7 +27,7 @@ final class CallWatchdog implements AutoCloseable {
     private final Thread thread;
     private volatile boolean closed;
 
-    CallWatchdog(Duration timeout) {
+    public CallWatchdog(Duration timeout) {
         this.timeoutNanos = timeout.toNanos();
         this.intervalMillis = Math.max(5, Math.min(100, timeout.toMillis() / 10));
         if (timeoutNanos > 0) {

@@ -1,6 +1,8 @@
-package io.github.tinywasm.wasi;
+package io.github.tinywasm.wasi.module;
 
 import com.dylibso.chicory.runtime.HostFunction;
+import io.github.tinywasm.wasi.WasiConfig;
+import io.github.tinywasm.wasi.WasiModuleException;
 import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;

@@ -1,5 +1,7 @@
-package io.github.tinywasm.wasi;
+package io.github.tinywasm.wasi.bus;
 
+import io.github.tinywasm.wasi.BusInterceptor;
+import io.github.tinywasm.wasi.Message;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.TreeSet;
@@ -15,10 +17,10 @@ import java.util.concurrent.atomic.LongAdder;
  * arrays in a {@link ConcurrentHashMap}, replaced atomically under the map's per-key lock, so publishing
  * takes no lock of the bus.
  */
-final class TopicBus {
+public final class TopicBus {
 
     /** Something that receives messages: a module slot or a Java subscription. */
-    interface Subscriber {
+    public interface Subscriber {
         /** Queues the message; never runs guest code on the caller's thread. */
         void offer(Message message);
     }
@@ -28,14 +30,20 @@ final class TopicBus {
     private final ConcurrentHashMap<String, Subscriber[]> byTopic = new ConcurrentHashMap<>();
     private volatile Subscriber[] wildcard = NONE;
     private final LongAdder published = new LongAdder();
+    private final BusInterceptor interceptor;
+
+    public TopicBus(BusInterceptor interceptor) {
+        this.interceptor = interceptor;
+    }
 
     /**
      * Offers the message to every wildcard subscriber, then to every subscriber of its topic. Wildcard
      * subscribers (observers such as the event bridge) come first so that they see a message before anything
      * a guest publishes in reaction to it.
      */
-    void publish(Message message) {
-        published.increment();
+    public void publish(Message published) {
+        Message message = interceptor.beforePublish(published);
+        this.published.increment();
         for (Subscriber s : wildcard) {
             s.offer(message);
         }
@@ -47,7 +55,7 @@ final class TopicBus {
         }
     }
 
-    void subscribe(String topic, Subscriber subscriber) {
+    public void subscribe(String topic, Subscriber subscriber) {
         Message.requireTopic(topic);
         byTopic.compute(topic, (t, subs) -> {
             if (subs == null) {
@@ -64,29 +72,29 @@ final class TopicBus {
         });
     }
 
-    void unsubscribe(String topic, Subscriber subscriber) {
+    public void unsubscribe(String topic, Subscriber subscriber) {
         byTopic.computeIfPresent(topic, (t, subs) -> {
             Subscriber[] left = Arrays.stream(subs).filter(s -> s != subscriber).toArray(Subscriber[]::new);
             return left.length == 0 ? null : left;
         });
     }
 
-    synchronized void subscribeAll(Subscriber subscriber) {
+    public synchronized void subscribeAll(Subscriber subscriber) {
         Subscriber[] more = Arrays.copyOf(wildcard, wildcard.length + 1);
         more[wildcard.length] = subscriber;
         wildcard = more;
     }
 
-    synchronized void unsubscribeAll(Subscriber subscriber) {
+    public synchronized void unsubscribeAll(Subscriber subscriber) {
         wildcard = Arrays.stream(wildcard).filter(s -> s != subscriber).toArray(Subscriber[]::new);
     }
 
     /** Topics with at least one subscriber, sorted. */
-    Set<String> topics() {
+    public Set<String> topics() {
         return new TreeSet<>(byTopic.keySet());
     }
 
-    long publishedCount() {
+    public long publishedCount() {
         return published.sum();
     }
 }

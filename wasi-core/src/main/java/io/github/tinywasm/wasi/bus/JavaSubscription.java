@@ -1,5 +1,10 @@
-package io.github.tinywasm.wasi;
+package io.github.tinywasm.wasi.bus;
 
+import io.github.tinywasm.wasi.BusInterceptor;
+import io.github.tinywasm.wasi.Message;
+import io.github.tinywasm.wasi.Subscription;
+import io.github.tinywasm.wasi.WasiConfig;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -10,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * thread, never on the publisher's thread (so a slow consumer delays neither guests nor publishers, within
  * the mailbox's capacity).
  */
-final class JavaSubscription implements Subscription, TopicBus.Subscriber, Mailbox.Handler {
+public final class JavaSubscription implements Subscription, TopicBus.Subscriber, Mailbox.Handler {
 
     private static final Logger log = LoggerFactory.getLogger(JavaSubscription.class);
 
@@ -19,13 +24,16 @@ final class JavaSubscription implements Subscription, TopicBus.Subscriber, Mailb
     private final WasiConfig config;
     private final Mailbox mailbox;
     private final Runnable onClose;
+    private final BusInterceptor interceptor;
     private final LongAdder dropped = new LongAdder();
 
-    JavaSubscription(String topic, Consumer<Message> consumer, WasiServer server, Runnable onClose) {
+    public JavaSubscription(String topic, Consumer<Message> consumer, WasiConfig config, Executor executor,
+            BusInterceptor interceptor, Runnable onClose) {
         this.topic = topic;
         this.consumer = consumer;
-        this.config = server.config();
-        this.mailbox = new Mailbox(config.mailboxCapacity(), server.executor(), this);
+        this.config = config;
+        this.mailbox = new Mailbox(config.mailboxCapacity(), executor, this);
+        this.interceptor = interceptor;
         this.onClose = onClose;
     }
 
@@ -38,11 +46,16 @@ final class JavaSubscription implements Subscription, TopicBus.Subscriber, Mailb
 
     @Override
     public void handle(Message message) {
+        BusInterceptor.Scope scope = interceptor.beforeProcess(null, message);
+        RuntimeException failure = null;
         try {
             consumer.accept(message);
         } catch (RuntimeException e) {
+            failure = e;
             log.warn("Java subscriber of '{}' failed on a message from {}: {}", topic,
                     message.source() != null ? "module '" + message.source() + "'" : "Java", e.toString(), e);
+        } finally {
+            scope.close(failure);
         }
     }
 

@@ -1,4 +1,4 @@
-package io.github.tinywasm.wasi;
+package io.github.tinywasm.wasi.module;
 
 import com.dylibso.chicory.compiler.InterpreterFallback;
 import com.dylibso.chicory.compiler.MachineFactoryCompiler;
@@ -23,7 +23,13 @@ import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.Import;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
 import com.dylibso.chicory.wasm.types.ValType;
+import io.github.tinywasm.wasi.Engine;
+import io.github.tinywasm.wasi.Message;
+import io.github.tinywasm.wasi.WasiConfig;
+import io.github.tinywasm.wasi.WasiModuleException;
 import io.github.tinywasm.wasi.WasiModuleException.Kind;
+import io.github.tinywasm.wasi.internal.MessageAccess;
+import java.util.Map;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -110,7 +116,7 @@ public final class WasmModule implements AutoCloseable {
      *
      * @throws WasiModuleException with the module's name and a specific reason
      */
-    static WasmModule load(String name, byte[] bytes, WasiConfig config, HostServices services, CallWatchdog watchdog) {
+    public static WasmModule load(String name, byte[] bytes, WasiConfig config, HostServices services, CallWatchdog watchdog) {
         if (bytes.length < 8 || bytes[0] != 0 || bytes[1] != 'a' || bytes[2] != 's' || bytes[3] != 'm') {
             throw new WasiModuleException(name, Kind.INVALID_MODULE, "not a valid WebAssembly module (" + bytes.length
                     + " bytes): it does not start with the \\0asm header");
@@ -289,7 +295,7 @@ public final class WasmModule implements AutoCloseable {
         if (handler == null) {
             return;
         }
-        byte[] payload = message.payloadArray();
+        byte[] payload = MessageAccess.payloadArray(message);
         int ptr = place(payload);
         int topicPtr = 0;
         byte[] topic = null;
@@ -335,7 +341,7 @@ public final class WasmModule implements AutoCloseable {
      * @return whether the guest reported nothing in flight before the timeout; false also if {@code drain}
      *     failed (the failure is logged: a module being replaced or stopped is closed regardless)
      */
-    boolean drain(Duration timeout) {
+    public boolean drain(Duration timeout) {
         if (drain == null) {
             return true;
         }
@@ -423,12 +429,12 @@ public final class WasmModule implements AutoCloseable {
     }
 
     /** Connects this instance's subscriptions to a slot: from now on subscribe/unsubscribe go to it too. */
-    void activate(SubscriptionSink sink) {
+    public void activate(SubscriptionSink sink) {
         binding.sink = sink;
     }
 
     /** Disconnects this instance from its slot's subscriptions. */
-    void deactivate() {
+    public void deactivate() {
         binding.sink = null;
     }
 
@@ -447,17 +453,17 @@ public final class WasmModule implements AutoCloseable {
         return new TreeSet<>(binding.topics);
     }
 
-    boolean subscribedTo(String topic) {
+    public boolean subscribedTo(String topic) {
         return binding.topics.contains(topic);
     }
 
     /** Whether the guest exports an allocator ({@code malloc} or {@code alloc}). */
-    boolean hasAllocator() {
+    public boolean hasAllocator() {
         return malloc != null;
     }
 
     /** Whether the guest exports a message handler. */
-    boolean hasHandler() {
+    public boolean hasHandler() {
         return onMessage != null || onTopicMessage != null;
     }
 
@@ -474,7 +480,7 @@ public final class WasmModule implements AutoCloseable {
     }
 
     /** Where an active instance's subscribe/unsubscribe calls go, besides its own topic set. */
-    interface SubscriptionSink {
+    public interface SubscriptionSink {
         void subscribe(String topic);
 
         void unsubscribe(String topic);
@@ -496,7 +502,7 @@ public final class WasmModule implements AutoCloseable {
 
         @Override
         public void publish(String topic, byte[] payload) {
-            services.publish(Message.fromGuest(module, topic, payload));
+            services.publish(MessageAccess.fromGuest(module, topic, payload, Map.of()));
         }
 
         @Override

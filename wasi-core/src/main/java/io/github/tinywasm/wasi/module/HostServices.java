@@ -1,5 +1,6 @@
-package io.github.tinywasm.wasi;
+package io.github.tinywasm.wasi.module;
 
+import io.github.tinywasm.wasi.Message;
 /**
  * What the host offers every guest instance: the bus and the WebSocket broadcaster. Called on the thread
  * running the guest; both only enqueue.

@@ -1,0 +1,6 @@
+/**
+ * The topic bus: routing by topic ({@code TopicBus}), one bounded mailbox per subscriber served by a shared pool
+ * ({@code Mailbox}), and Java subscribers ({@code JavaSubscription}). Engine internals: applications use
+ * {@link io.github.tinywasm.wasi.WasiServer}.
+ */
+package io.github.tinywasm.wasi.bus;

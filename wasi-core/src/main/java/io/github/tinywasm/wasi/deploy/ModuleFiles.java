@@ -1,0 +1,61 @@
+package io.github.tinywasm.wasi.deploy;
+
+import io.github.tinywasm.wasi.WasiModuleException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/** Naming, listing, reading and hashing of module files ({@code users.wasm} is module {@code users}). */
+public final class ModuleFiles {
+
+    /** File extension of modules in the modules folder. */
+    public static final String EXTENSION = ".wasm";
+
+    private ModuleFiles() {}
+
+    /** {@code users} for {@code users.wasm}. */
+    public static String moduleName(String fileName) {
+        return isWasm(fileName) ? fileName.substring(0, fileName.length() - EXTENSION.length()) : fileName;
+    }
+
+    /** Whether the name ends with {@code .wasm} (any case). */
+    public static boolean isWasm(String fileName) {
+        return fileName.toLowerCase(Locale.ROOT).endsWith(EXTENSION);
+    }
+
+    /** The {@code *.wasm} regular files of {@code dir}, sorted. */
+    public static List<Path> list(Path dir) {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(f -> isWasm(f.getFileName().toString()))
+                    .filter(Files::isRegularFile)
+                    .sorted()
+                    .toList();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list modules folder " + dir.toAbsolutePath() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The bytes of module {@code name}'s file, or a module error of kind {@code IO}. */
+    public static byte[] read(String name, Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new WasiModuleException(name, WasiModuleException.Kind.IO, "cannot read " + file + ": " + e, e);
+        }
+    }
+
+    /** Lower-case hex SHA-256 of {@code bytes}. */
+    public static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
