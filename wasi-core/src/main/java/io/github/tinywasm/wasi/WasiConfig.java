@@ -25,6 +25,8 @@ import java.util.Objects;
  *     disables the watchdog
  * @param workerThreads threads shared by all mailboxes
  * @param directories host folders pre-opened for guests, by guest path; empty = no file-system access
+ * @param maxModuleSize the largest module file or byte array accepted, in bytes; a larger one is a module error,
+ *     refused by its size before it is read
  */
 public record WasiConfig(
         Path modulesDir,
@@ -39,7 +41,8 @@ public record WasiConfig(
         long maxMemoryBytes,
         Duration callTimeout,
         int workerThreads,
-        Map<String, Path> directories) {
+        Map<String, Path> directories,
+        long maxModuleSize) {
 
     /** Size of a WebAssembly memory page. */
     public static final int PAGE_SIZE = 65536;
@@ -62,6 +65,9 @@ public record WasiConfig(
         }
         if (maxMemoryBytes > 65536L * PAGE_SIZE) {
             throw new IllegalArgumentException("maxMemoryBytes must be at most 4 GiB, was " + maxMemoryBytes);
+        }
+        if (maxModuleSize < 8 || maxModuleSize > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("maxModuleSize must be between 8 bytes and 2 GiB, was " + maxModuleSize);
         }
         Objects.requireNonNull(overflowPolicy, "overflowPolicy");
         Objects.requireNonNull(engine, "engine");
@@ -113,6 +119,7 @@ public record WasiConfig(
         b.callTimeout = callTimeout;
         b.workerThreads = workerThreads;
         b.directories = new LinkedHashMap<>(directories);
+        b.maxModuleSize = maxModuleSize;
         return b;
     }
 
@@ -131,6 +138,7 @@ public record WasiConfig(
         private Duration callTimeout = Duration.ofSeconds(10);
         private int workerThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
         private Map<String, Path> directories = new LinkedHashMap<>();
+        private long maxModuleSize = 64L * 1024 * 1024;
 
         private Builder() {}
 
@@ -148,11 +156,12 @@ public record WasiConfig(
         public Builder workerThreads(int v) { workerThreads = v; return this; }
         public Builder directory(String guestPath, Path hostPath) { directories.put(guestPath, hostPath); return this; }
         public Builder directories(Map<String, Path> v) { directories = new LinkedHashMap<>(v); return this; }
+        public Builder maxModuleSize(long v) { maxModuleSize = v; return this; }
 
         public WasiConfig build() {
             return new WasiConfig(modulesDir, watch, watchQuietPeriod, watchPollInterval, drainTimeout,
                     mailboxCapacity, overflowPolicy, publishTimeout, engine, maxMemoryBytes, callTimeout,
-                    workerThreads, directories);
+                    workerThreads, directories, maxModuleSize);
         }
     }
 }
