@@ -207,7 +207,7 @@ class WasiAutoConfigurationTests {
 
     @Configuration(proxyBeanMethods = false)
     static class OwnPolicy {
-        static final TopicAccessPolicy POLICY = (topic, request, principal) -> topic.startsWith("public.");
+        static final TopicAccessPolicy POLICY = request -> request.topic().startsWith("public.");
 
         @Bean
         TopicAccessPolicy myPolicy() {

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.server.ServerHttpRequest;
@@ -43,7 +44,9 @@ public class TopicHandshakeInterceptor implements HandshakeInterceptor {
         if (topic.length() > MAX_TOPIC_LENGTH) {
             return refuse(response, HttpStatus.BAD_REQUEST, "topic longer than " + MAX_TOPIC_LENGTH + " characters");
         }
-        if (!policy.allows(topic, request, request.getPrincipal())) {
+        TopicAccessRequest access = new TopicAccessRequest(topic, request.getURI(),
+                HttpHeaders.readOnlyHttpHeaders(request.getHeaders()), request.getPrincipal(), request.getRemoteAddress());
+        if (!policy.allows(access)) {
             log.info("WebSocket handshake from {} denied for topic '{}'", request.getRemoteAddress(), topic);
             return refuse(response, HttpStatus.FORBIDDEN, "topic not allowed");
         }

@@ -20,7 +20,7 @@ public class TestApplication {
     /** Topics starting with "secret" are refused at the handshake. */
     @Bean
     TopicAccessPolicy topicAccessPolicy() {
-        return (topic, request, principal) -> !topic.startsWith("secret");
+        return request -> !request.topic().startsWith("secret");
     }
 
     /** Records guest messages received as ApplicationEvents, all of them and those of topic "a-out". */
