@@ -6,6 +6,8 @@
 //!   - `mark TEXT`: publishes `mark:TEXT` on `probe.seen`;
 //!   - `log TEXT`: writes TEXT to the host's log;
 //!   - `count`: publishes how many messages the probe has handled (this one included) on `probe.count`;
+//!   - `ln X`: publishes the natural logarithm of X on `probe.count` (it links libm's `log`, which must not
+//!     capture the `env.log` import);
 //!   - `panic`: panics (the host counts a trap, and the probe goes on);
 //!   - `hold N`: the next `drain` answers "busy" N times before "idle".
 //! - any other topic it was told to subscribe to: publishes `TOPIC:PAYLOAD` on `probe.seen`.
@@ -68,6 +70,7 @@ impl Probe {
             "mark" => tinywasm::publish("probe.seen", format!("mark:{}", arg)),
             "log" => tinywasm::log(arg),
             "count" => tinywasm::publish("probe.count", self.handled.to_string()),
+            "ln" => tinywasm::publish("probe.count", format!("{:.3}", arg.parse::<f64>().unwrap_or(f64::NAN).ln())),
             "panic" => panic!("probe was asked to panic"),
             "hold" => self.hold = arg.parse().unwrap_or(0),
             _ => tinywasm::log!("unknown command {:?}", command),
