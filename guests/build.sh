@@ -109,7 +109,7 @@ for manifest in "$rust"/*/Cargo.toml; do
 done
 if [ ${#rust_guests[@]} -gt 0 ]; then
   mapfile -t rust_inputs < <(cd "$rust" && find . -path ./target -prune -o -type f -print | LC_ALL=C sort)
-  k="$(cd "$rust" && key "$(stat -c '%n %s %Y' "$RUSTC" "$CARGO")" "${rust_inputs[@]}")"
+  k="$(cd "$rust" && key "$(stat -L -c '%n %s %Y' "$RUSTC" "$CARGO")" "${rust_inputs[@]}")"
   all_fresh=true
   for name in "${rust_guests[@]}"; do up_to_date "$name" "$k" || all_fresh=false; done
   if $all_fresh; then
