@@ -43,7 +43,9 @@
 //!
 //! A panic prints its message to stderr (the host logs it as a WARN line of the module) and traps: the host
 //! counts the message as the module's error and goes on with the next one, with the guest's state as the
-//! panic left it.
+//! panic left it. Keep panics for bugs and use `Result` otherwise: a trap never unwinds, so the runtime takes
+//! later panics for nested ones (from the third on it prints only "thread panicked while processing panic"),
+//! and each trap leaves the stack pointer where the trap happened.
 //!
 //! # Growing with the ABI
 //!
