@@ -73,6 +73,31 @@ onSubmit('echo-form', () => {
   input.value = '';
 });
 
+// The Rust stats module's summary: {"total":n,"messages":{"chat.in":n,...},"words":[["hello",2],...]}.
+function showStats(json) {
+  const stats = JSON.parse(json);
+  const messages = Object.entries(stats.messages).flatMap(([topic, n]) => {
+    const dt = document.createElement('dt');
+    dt.textContent = topic;
+    const dd = document.createElement('dd');
+    dd.textContent = String(n);
+    return [dt, dd];
+  });
+  document.getElementById('stats-messages').replaceChildren(...messages);
+  const words = stats.words.map(([word, n]) => {
+    const li = document.createElement('li');
+    li.textContent = `${word} ×${n}`;
+    return li;
+  });
+  document.getElementById('stats-words').replaceChildren(...words);
+}
+// Opt-in: the module reports after each message it sees, so the card shows the traffic from the next one on.
+document.getElementById('stats-watch').addEventListener('click', (e) => {
+  e.target.disabled = true;
+  e.target.textContent = 'Watching (send something)';
+  connect('stats', showStats);
+});
+
 async function refreshModules() {
   try {
     const response = await fetch('/actuator/wasi');

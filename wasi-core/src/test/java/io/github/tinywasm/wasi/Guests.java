@@ -65,7 +65,7 @@ public final class Guests {
                 """.formatted(out, body));
     }
 
-    /** A guest built by {@code guests/build.sh} (C, WAT or AssemblyScript). */
+    /** A guest built by {@code guests/build.sh} (C, WAT, Rust or AssemblyScript); see {@link #builtPath}. */
     public static byte[] built(String name) {
         Path file = builtPath(name);
         try {
@@ -75,6 +75,11 @@ public final class Guests {
         }
     }
 
+    /**
+     * The file of a guest built by {@code guests/build.sh}, in {@code guests/build/}. {@code mvn verify} builds the
+     * guests before the tests run; a run that skipped that step (an IDE's) builds them here when one is missing
+     * (the script rebuilds only what is out of date, and takes turns with other runs of it).
+     */
     public static Path builtPath(String name) {
         Path dir = Path.of("").toAbsolutePath();
         while (dir != null && !Files.isDirectory(dir.resolve("guests"))) {
@@ -84,8 +89,29 @@ public final class Guests {
             throw new IllegalStateException("no guests/ folder above " + Path.of("").toAbsolutePath());
         }
         Path file = dir.resolve("guests/build/" + name + ".wasm");
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalStateException(file + " is missing: run guests/build.sh (or scripts/test.sh)");
+        synchronized (Guests.class) {
+            if (!Files.isRegularFile(file)) {
+                String output;
+                int exit;
+                try {
+                    Process build = new ProcessBuilder("bash", "guests/build.sh").directory(dir.toFile())
+                            .redirectErrorStream(true).start();
+                    build.getOutputStream().close();
+                    output = new String(build.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                    exit = build.waitFor();
+                } catch (IOException e) {
+                    throw new IllegalStateException(file + " is missing and guests/build.sh could not run: " + e, e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(file + " is missing: interrupted while guests/build.sh ran", e);
+                }
+                System.out.print(output);
+                if (exit != 0 || !Files.isRegularFile(file)) {
+                    throw new IllegalStateException(file + " is missing, and guests/build.sh " + (exit != 0
+                            ? "failed (exit " + exit + "):\n" + output.strip()
+                            : "does not build it (is '" + name + "' a guest under guests/?)"));
+                }
+            }
         }
         return file;
     }
