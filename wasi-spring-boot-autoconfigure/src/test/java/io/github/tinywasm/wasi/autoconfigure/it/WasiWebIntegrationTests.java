@@ -315,8 +315,10 @@ class WasiWebIntegrationTests {
         assertThat(meters.get("wasi.guest.traps").tag("module", "other").functionCounter()).isNotNull();
         assertThat(meters.get("wasi.guest.calls").tag("module", "other").functionTimer().count()).isGreaterThanOrEqualTo(1);
         assertThat(meters.get("wasi.mailbox.depth").tag("module", "other").gauge()).isNotNull();
-        assertThat(meters.get("wasi.module.swaps").tag("module", "other").tag("swap", "false").tag("result", "success").timer().count())
+        assertThat(meters.get("wasi.module.loads").tag("module", "other").tag("outcome", "success").timer().count())
                 .isEqualTo(1);
+        assertThat(meters.find("wasi.module.swaps").tag("module", "other").timer()).isNull(); // a first load is no swap
+        assertThat(meters.get("wasi.module.memory").tag("module", "other").gauge().getId().getBaseUnit()).isEqualTo("bytes");
         assertThat(meters.get("wasi.websocket.sessions").gauge()).isNotNull();
         assertThat(meters.get("wasi.websocket.frames.sent").functionCounter()).isNotNull();
         assertThat(meters.get("wasi.websocket.frames.dropped").functionCounter()).isNotNull();
