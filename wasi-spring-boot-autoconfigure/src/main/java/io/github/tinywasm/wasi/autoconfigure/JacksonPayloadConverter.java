@@ -1,8 +1,12 @@
 package io.github.tinywasm.wasi.autoconfigure;
 
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.json.JsonMapper;
 
-/** JSON payloads with a Jackson 3 {@link JsonMapper} (the application's, as configured by Spring Boot). */
+/**
+ * JSON payloads with a Jackson 3 {@link JsonMapper} (the application's, as configured by Spring Boot). Thread-safe,
+ * as the mapper is.
+ */
 public class JacksonPayloadConverter implements WasiPayloadConverter {
 
     private final JsonMapper mapper;
@@ -17,7 +21,7 @@ public class JacksonPayloadConverter implements WasiPayloadConverter {
     }
 
     @Override
-    public <T> T read(byte[] payload, Class<T> type) {
+    public <T> @Nullable T read(byte[] payload, Class<T> type) {
         return mapper.readValue(payload, type);
     }
 }

@@ -52,7 +52,8 @@ public class WasiMessageEvent extends ApplicationEvent {
     }
 
     /**
-     * The payload read as {@code type}: JSON with the application's Jackson {@code JsonMapper} by default.
+     * The payload read as {@code type}: JSON with the application's Jackson {@code JsonMapper} by default
+     * ({@code null} for a JSON {@code null}).
      * {@code String.class} and {@code byte[].class} need no converter.
      *
      * @throws IllegalStateException if there is no converter (Jackson is not on the class path and no
@@ -60,7 +61,7 @@ public class WasiMessageEvent extends ApplicationEvent {
      * @throws RuntimeException the converter's exception if the payload cannot be read as {@code type} (Jackson's
      *     {@code JacksonException} for JSON)
      */
-    public <T> T getPayload(Class<T> type) {
+    public <T> @Nullable T getPayload(Class<T> type) {
         if (type == String.class) {
             return type.cast(getPayloadAsString());
         }

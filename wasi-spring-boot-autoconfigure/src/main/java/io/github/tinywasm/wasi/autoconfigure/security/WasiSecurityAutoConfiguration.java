@@ -8,6 +8,7 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Condition;
 import org.springframework.context.annotation.ConditionContext;
@@ -19,10 +20,12 @@ import org.springframework.security.authorization.AuthorizationManager;
 /**
  * With Spring Security, an application that defines an {@code AuthorizationManager<TopicAccessRequest>} bean (for
  * example a {@link TopicAuthorizationManager}) gets a {@link TopicAccessPolicy} backed by it: WebSocket handshakes
- * for topics it denies get 403. An application's own {@link TopicAccessPolicy} bean still wins.
+ * for topics it denies get 403. An application's own {@link TopicAccessPolicy} bean still wins. Web applications
+ * only: the policy guards the WebSocket endpoint.
  */
 @AutoConfiguration(before = WasiWebSocketAutoConfiguration.class)
-@ConditionalOnClass(AuthorizationManager.class)
+@ConditionalOnClass(value = AuthorizationManager.class, name = "org.springframework.http.HttpHeaders")
+@ConditionalOnWebApplication
 @ConditionalOnBooleanProperty(name = "tinywasm.wasi.enabled", matchIfMissing = true)
 public final class WasiSecurityAutoConfiguration {
 
