@@ -102,7 +102,7 @@ async function refreshModules() {
   try {
     const response = await fetch('/actuator/wasi');
     const body = await response.json();
-    const rows = body.modules.map((m) => {
+    const rows = Object.values(body.modules).map((m) => {
       const tr = document.createElement('tr');
       tr.id = 'module-' + m.name;
       const cells = [m.name, m.state, m.topics.join(', '), (m.sha256 || '').slice(0, 12), m.counters.swaps,

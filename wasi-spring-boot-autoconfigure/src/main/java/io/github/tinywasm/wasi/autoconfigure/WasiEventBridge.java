@@ -3,9 +3,9 @@ package io.github.tinywasm.wasi.autoconfigure;
 import io.github.tinywasm.wasi.Message;
 import io.github.tinywasm.wasi.Subscription;
 import io.github.tinywasm.wasi.WasiServer;
-import org.springframework.beans.factory.DisposableBean;
-import org.springframework.beans.factory.InitializingBean;
+import org.jspecify.annotations.Nullable;
 import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.context.event.EventListener;
 
 /**
@@ -16,26 +16,47 @@ import org.springframework.context.event.EventListener;
  * what the bridge publishes has no module as its source. Events are published on the bridge's own mailbox
  * thread, one at a time in bus order, so a slow listener delays neither guests nor publishers (up to the
  * mailbox capacity).
+ *
+ * <p>Life cycle: the bridge subscribes to the bus when it starts, in phase {@link #PHASE}, just before the
+ * {@link WasiServerLifecycle} loads the modules, and unsubscribes after they were drained: nothing a guest publishes
+ * while the context runs is missed. It is never lazily initialised (see {@link WasiAutoConfiguration}). Threads:
+ * {@link #start()} and {@link #stop()} are called by Spring's lifecycle processor; the subscription is volatile.
  */
-public class WasiEventBridge implements InitializingBean, DisposableBean {
+public class WasiEventBridge implements SmartLifecycle {
+
+    /** Before the server starts, after it stops. */
+    public static final int PHASE = WasiServerLifecycle.PHASE - 1;
 
     private final WasiServer server;
     private final ApplicationEventPublisher publisher;
-    private Subscription subscription;
+    private final @Nullable WasiPayloadConverter converter;
+    private volatile @Nullable Subscription subscription;
 
     public WasiEventBridge(WasiServer server, ApplicationEventPublisher publisher) {
+        this(server, publisher, null);
+    }
+
+    /**
+     * @param converter reads typed payloads of the events ({@link WasiMessageEvent#getPayload(Class)}), or
+     *     {@code null} for bytes and text only
+     */
+    public WasiEventBridge(WasiServer server, ApplicationEventPublisher publisher,
+            @Nullable WasiPayloadConverter converter) {
         this.server = server;
         this.publisher = publisher;
+        this.converter = converter;
     }
 
     @Override
-    public void afterPropertiesSet() {
-        subscription = server.subscribeAll(this::fromBus);
+    public void start() {
+        if (subscription == null) {
+            subscription = server.subscribeAll(this::fromBus);
+        }
     }
 
     private void fromBus(Message message) {
         if (message.fromGuest()) {
-            publisher.publishEvent(new WasiMessageEvent(server, message));
+            publisher.publishEvent(new WasiMessageEvent(server, message, converter));
         }
     }
 
@@ -46,9 +67,21 @@ public class WasiEventBridge implements InitializingBean, DisposableBean {
     }
 
     @Override
-    public void destroy() {
-        if (subscription != null) {
-            subscription.close();
+    public void stop() {
+        Subscription s = subscription;
+        subscription = null;
+        if (s != null) {
+            s.close();
         }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return subscription != null;
+    }
+
+    @Override
+    public int getPhase() {
+        return PHASE;
     }
 }

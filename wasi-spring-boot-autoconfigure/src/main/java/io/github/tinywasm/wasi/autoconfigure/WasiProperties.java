@@ -7,17 +7,20 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
 
 /**
- * Configuration properties of tinywasm-wasi, bound from {@code tinywasm.wasi.*}. Every value is checked when
- * it is bound; a bad one stops start-up with a message naming the property.
+ * Configuration properties of tinywasm-wasi, bound from {@code tinywasm.wasi.*}. Values are checked when they are
+ * bound, all at once ({@link WasiPropertiesValidator}): a bad one stops start-up with Spring Boot's failure
+ * analysis, naming each property, its origin and its value as written.
  *
  * @param enabled Whether to host WebAssembly modules at all.
- * @param modulesDir Folder whose *.wasm files are loaded as modules (users.wasm becomes module "users"). Created
- *     at start-up if missing.
+ * @param modulesDir Where the modules are: a folder (a path, or "file:" followed by a path) whose *.wasm files are
+ *     loaded, watched and hot-swapped (users.wasm becomes module "users"; created at start-up if missing), or
+ *     "classpath:" followed by a package path, whose *.wasm resources are loaded once at start-up, read-only.
  * @param watch Whether to load, hot-swap and unload modules when files in the modules folder change.
  * @param watchQuietPeriod How long a changed module file must stay unchanged before it is loaded, so that a file
  *     still being written is never loaded half-way.
@@ -28,17 +31,20 @@ import org.springframework.util.unit.DataSize;
  * @param engine How guest code runs: "compiler" (JVM bytecode, fast) or "interpreter".
  * @param mailbox Per-module mailbox settings.
  * @param maxMemory Most linear memory one module may grow to (0 = the module's own maximum).
+ * @param maxModuleSize Largest module file accepted; a larger one fails to load, by its size, before it is read.
  * @param callTimeout Longest one guest call may run before it is interrupted (0 = no limit).
  * @param workerThreads Threads shared by all module mailboxes (0 = one per CPU core, at least 2).
  * @param preopenedDirs Host folders pre-opened for guests through WASI, by guest path. Empty: no file-system
  *     access.
  * @param websocket WebSocket endpoint settings.
  * @param events ApplicationEvent bridge settings.
+ * @param observations Micrometer Observation settings.
+ * @param health Health indicator settings.
  */
 @ConfigurationProperties("tinywasm.wasi")
 public record WasiProperties(
         @DefaultValue("true") boolean enabled,
-        @DefaultValue("modules") Path modulesDir,
+        @DefaultValue("modules") String modulesDir,
         @DefaultValue("true") boolean watch,
         @DefaultValue("300ms") Duration watchQuietPeriod,
         @DefaultValue("2s") Duration watchPollInterval,
@@ -46,24 +52,23 @@ public record WasiProperties(
         @DefaultValue("compiler") Engine engine,
         @DefaultValue Mailbox mailbox,
         @DefaultValue("256MB") DataSize maxMemory,
+        @DefaultValue("64MB") DataSize maxModuleSize,
         @DefaultValue("10s") Duration callTimeout,
         @DefaultValue("0") int workerThreads,
-        Map<String, Path> preopenedDirs,
+        @Nullable Map<String, Path> preopenedDirs,
         @DefaultValue WebSocket websocket,
-        @DefaultValue Events events) {
-
-    private static final String PREFIX = "tinywasm.wasi.";
+        @DefaultValue Events events,
+        @DefaultValue Observations observations,
+        @DefaultValue Health health) {
 
     public WasiProperties {
         preopenedDirs = preopenedDirs != null ? Map.copyOf(preopenedDirs) : Map.of();
-        positive("watch-quiet-period", watchQuietPeriod);
-        positive("watch-poll-interval", watchPollInterval);
-        notNegative("drain-timeout", drainTimeout);
-        notNegative("call-timeout", callTimeout);
-        require(workerThreads >= 0, "worker-threads", workerThreads, "must be 0 (one per core) or more");
-        long bytes = maxMemory.toBytes();
-        require(bytes == 0 || (bytes >= WasiConfig.PAGE_SIZE && bytes <= 4L * 1024 * 1024 * 1024), "max-memory", maxMemory,
-                "must be 0 (no limit) or between 64KB and 4GB");
+    }
+
+    /** Host folders pre-opened for guests, by guest path (never {@code null}). */
+    @Override
+    public Map<String, Path> preopenedDirs() {
+        return preopenedDirs != null ? preopenedDirs : Map.of();
     }
 
     /**
@@ -77,13 +82,7 @@ public record WasiProperties(
     public record Mailbox(
             @DefaultValue("10000") int capacity,
             @DefaultValue("block") OverflowPolicy overflow,
-            @DefaultValue("1s") Duration publishTimeout) {
-
-        public Mailbox {
-            require(capacity >= 1, "mailbox.capacity", capacity, "must be at least 1");
-            notNegative("mailbox.publish-timeout", publishTimeout);
-        }
-    }
+            @DefaultValue("1s") Duration publishTimeout) {}
 
     /**
      * WebSocket endpoint that pushes guests' ws_broadcast frames to browsers.
@@ -101,20 +100,19 @@ public record WasiProperties(
     public record WebSocket(
             @DefaultValue("true") boolean enabled,
             @DefaultValue("/ws") String path,
-            List<String> allowedOrigins,
+            @Nullable List<String> allowedOrigins,
             @DefaultValue("512KB") DataSize sendBufferSize,
             @DefaultValue("10s") Duration sendTimeLimit,
             @DefaultValue("8KB") DataSize maxInboundMessageSize) {
 
         public WebSocket {
             allowedOrigins = allowedOrigins != null ? List.copyOf(allowedOrigins) : List.of();
-            require(path != null && path.startsWith("/") && !path.contains("?"), "websocket.path", path,
-                    "must start with '/' and have no query");
-            require(sendBufferSize.toBytes() > 0 && sendBufferSize.toBytes() <= Integer.MAX_VALUE,
-                    "websocket.send-buffer-size", sendBufferSize, "must be between 1B and 2GB");
-            positive("websocket.send-time-limit", sendTimeLimit);
-            require(maxInboundMessageSize.toBytes() > 0 && maxInboundMessageSize.toBytes() <= Integer.MAX_VALUE,
-                    "websocket.max-inbound-message-size", maxInboundMessageSize, "must be between 1B and 2GB");
+        }
+
+        /** Allowed origins (never {@code null}). */
+        @Override
+        public List<String> allowedOrigins() {
+            return allowedOrigins != null ? allowedOrigins : List.of();
         }
     }
 
@@ -126,10 +124,27 @@ public record WasiProperties(
      */
     public record Events(@DefaultValue("true") boolean enabled) {}
 
-    /** The engine configuration these properties describe. */
-    public WasiConfig toConfig() {
+    /**
+     * Micrometer Observations of the bus (needs an ObservationRegistry, as Spring Boot Actuator provides).
+     *
+     * @param enabled Whether publishes, deliveries and WebSocket broadcasts are observed (timers, and spans with a
+     *     tracer), with the trace context carried in each message's envelope.
+     */
+    public record Observations(@DefaultValue("false") boolean enabled) {}
+
+    /**
+     * The "wasi" health indicator.
+     *
+     * @param downOnFailedModule Whether a module that failed to load and never served makes the application DOWN.
+     *     By default it is only reported in the details: one bad file must not pull every node out of a load
+     *     balancer while the other modules serve.
+     */
+    public record Health(@DefaultValue("false") boolean downOnFailedModule) {}
+
+    /** The engine configuration these properties describe, modules read from {@code modulesFolder} (or none). */
+    public WasiConfig toConfig(@Nullable Path modulesFolder) {
         WasiConfig.Builder b = WasiConfig.builder()
-                .modulesDir(modulesDir)
+                .modulesDir(modulesFolder)
                 .watch(watch)
                 .watchQuietPeriod(watchQuietPeriod)
                 .watchPollInterval(watchPollInterval)
@@ -139,25 +154,12 @@ public record WasiProperties(
                 .overflowPolicy(mailbox.overflow())
                 .publishTimeout(mailbox.publishTimeout())
                 .maxMemoryBytes(maxMemory.toBytes())
+                .maxModuleSize(maxModuleSize.toBytes())
                 .callTimeout(callTimeout)
-                .directories(preopenedDirs);
+                .directories(preopenedDirs());
         if (workerThreads > 0) {
             b.workerThreads(workerThreads);
         }
         return b.build();
-    }
-
-    private static void positive(String name, Duration d) {
-        require(d != null && !d.isNegative() && !d.isZero(), name, d, "must be a positive duration");
-    }
-
-    private static void notNegative(String name, Duration d) {
-        require(d != null && !d.isNegative(), name, d, "must not be negative");
-    }
-
-    private static void require(boolean ok, String name, Object value, String rule) {
-        if (!ok) {
-            throw new IllegalArgumentException(PREFIX + name + " " + rule + " (was " + value + ")");
-        }
     }
 }

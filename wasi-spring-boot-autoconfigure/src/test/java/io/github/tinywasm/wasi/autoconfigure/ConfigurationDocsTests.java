@@ -39,4 +39,41 @@ class ConfigurationDocsTests {
                     .as("%s in docs/configuration.md is a real property", documented).isTrue();
         }
     }
+
+    @Test
+    void everyMeterAndObservationIsDocumentedWithItsTagsAndUnit() throws Exception {
+        String doc = Files.readString(Path.of("").toAbsolutePath().getParent().resolve("docs/configuration.md"));
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        try (io.github.tinywasm.wasi.WasiServer server = new io.github.tinywasm.wasi.WasiServer(io.github.tinywasm.wasi.WasiConfig.defaults())) {
+            server.start();
+            io.github.tinywasm.wasi.autoconfigure.metrics.WasiMetrics metrics =
+                    new io.github.tinywasm.wasi.autoconfigure.metrics.WasiMetrics(server, null);
+            metrics.bindTo(registry);
+            server.load("relay", io.github.tinywasm.wasi.Guests.relay("in", "out"));
+            server.load("relay", io.github.tinywasm.wasi.Guests.relay("in", "out2"));
+            for (io.micrometer.core.instrument.Meter meter : registry.getMeters()) {
+                String name = meter.getId().getName();
+                String row = doc.lines().filter(l -> l.startsWith("| `" + name + "` |")).findFirst().orElse("");
+                assertThat(row).as("docs/configuration.md has a row for %s", name).isNotEmpty();
+                for (io.micrometer.core.instrument.Tag tag : meter.getId().getTags()) {
+                    assertThat(row).as("the row of %s names its tag %s", name, tag.getKey()).contains(tag.getKey());
+                }
+                String unit = meter.getId().getBaseUnit();
+                if (unit != null) {
+                    assertThat(row).as("the row of %s gives its unit %s", name, unit).contains("| " + unit + " |");
+                }
+            }
+            metrics.destroy();
+        }
+        for (io.github.tinywasm.wasi.autoconfigure.observation.BusObservationDocumentation o
+                : io.github.tinywasm.wasi.autoconfigure.observation.BusObservationDocumentation.values()) {
+            assertThat(doc).contains("| `" + o.getName() + "` |");
+            for (io.micrometer.common.docs.KeyName key : o.getLowCardinalityKeyNames()) {
+                assertThat(doc).contains("| `" + key.asString() + "` | low |");
+            }
+            for (io.micrometer.common.docs.KeyName key : o.getHighCardinalityKeyNames()) {
+                assertThat(doc).contains("| `" + key.asString() + "` | high");
+            }
+        }
+    }
 }

@@ -157,12 +157,22 @@ class WasiAutoConfigurationTests {
 
     @Test
     void badValuesFailStartUpNamingTheProperty() {
-        assertStartupFails("tinywasm.wasi.mailbox.capacity=0", "tinywasm.wasi.mailbox.capacity must be at least 1 (was 0)");
-        assertStartupFails("tinywasm.wasi.websocket.path=ws", "tinywasm.wasi.websocket.path must start with '/'");
-        assertStartupFails("tinywasm.wasi.drain-timeout=-1s", "tinywasm.wasi.drain-timeout must not be negative");
-        assertStartupFails("tinywasm.wasi.max-memory=1KB", "tinywasm.wasi.max-memory must be 0 (no limit) or between 64KB and 4GB");
-        assertStartupFails("tinywasm.wasi.engine=turbo", "turbo");
-        assertStartupFails("tinywasm.wasi.mailbox.overflow=explode", "explode");
+        assertStartupFails("tinywasm.wasi.mailbox.capacity=0", "tinywasm.wasi.mailbox.capacity", "must be at least 1");
+        assertStartupFails("tinywasm.wasi.websocket.path=ws", "tinywasm.wasi.websocket.path", "must start with '/'");
+        assertStartupFails("tinywasm.wasi.drain-timeout=-1s", "tinywasm.wasi.drain-timeout", "must not be negative");
+        assertStartupFails("tinywasm.wasi.max-memory=1KB", "tinywasm.wasi.max-memory", "must be 0 (no limit) or between 64KB and 4GB");
+        assertStartupFails("tinywasm.wasi.max-module-size=4B", "tinywasm.wasi.max-module-size", "must be between 8B and 2GB");
+        assertStartupFails("tinywasm.wasi.modules-dir=ftp://host/modules", "tinywasm.wasi.modules-dir", "must be a folder");
+        assertStartupFails("tinywasm.wasi.engine=turbo", "turbo", "");
+        assertStartupFails("tinywasm.wasi.mailbox.overflow=explode", "explode", "");
+    }
+
+    @Test
+    void maxModuleSizeReachesTheEngine() {
+        runner().withPropertyValues("tinywasm.wasi.max-module-size=1MB")
+                .run(context -> assertThat(context.getBean(WasiServer.class).config().maxModuleSize()).isEqualTo(1024 * 1024));
+        runner().run(context -> assertThat(context.getBean(WasiServer.class).config().maxModuleSize())
+                .isEqualTo(64L * 1024 * 1024));
     }
 
     @Test
@@ -174,19 +184,65 @@ class WasiAutoConfigurationTests {
         java.nio.file.Files.writeString(file, "x");
         runner().withPropertyValues("tinywasm.wasi.modules-dir=" + file).run(context -> {
             assertThat(context).hasFailed();
-            assertThat(rootMessage(context.getStartupFailure())).contains("tinywasm.wasi.modules-dir").contains("is not a directory");
+            assertThat(context.getStartupFailure()).rootCause().isInstanceOf(ModulesLocationException.class)
+                    .hasMessageContaining("tinywasm.wasi.modules-dir").hasMessageContaining("is a file, not a folder");
         });
     }
 
-    private void assertStartupFails(String property, String message) {
+    @Test
+    void aFileLocationIsAWatchedFolder() throws Exception {
+        java.nio.file.Files.write(modules.resolve("relay.wasm"), io.github.tinywasm.wasi.Guests.relay("in", "out"));
+        runner().withPropertyValues("tinywasm.wasi.modules-dir=" + modules.toUri()).run(context -> {
+            WasiServer server = context.getBean(WasiServer.class);
+            assertThat(server.config().modulesDir()).isEqualTo(modules);
+            assertThat(server.config().watch()).isTrue();
+            assertThat(server.module("relay")).hasValueSatisfying(m -> assertThat(m.file()).isEqualTo(modules.resolve("relay.wasm").toString()));
+        });
+    }
+
+    @Test
+    void aClasspathLocationLoadsModulesFromAJarReadOnly() throws Exception {
+        Path jar = modules.resolve("guests.jar");
+        try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(java.nio.file.Files.newOutputStream(jar))) {
+            out.putNextEntry(new java.util.jar.JarEntry("wasm/"));
+            out.putNextEntry(new java.util.jar.JarEntry("wasm/relay.wasm"));
+            out.write(io.github.tinywasm.wasi.Guests.relay("in", "out"));
+            out.putNextEntry(new java.util.jar.JarEntry("wasm/broken.wasm"));
+            out.write("not wasm".getBytes());
+            out.putNextEntry(new java.util.jar.JarEntry("wasm/notes.txt"));
+            out.write("not a module".getBytes());
+        }
+        try (java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[] {jar.toUri().toURL()},
+                getClass().getClassLoader())) {
+            runner().withClassLoader(loader).withPropertyValues("tinywasm.wasi.modules-dir=classpath:wasm/").run(context -> {
+                WasiServer server = context.getBean(WasiServer.class);
+                assertThat(server.config().modulesDir()).isNull(); // nothing to watch
+                assertThat(context.getBean(ModulesLocation.class).readOnly()).isTrue();
+                assertThat(server.modules()).extracting(io.github.tinywasm.wasi.ModuleInfo::name).containsExactly("broken", "relay");
+                assertThat(server.module("relay").orElseThrow().serving()).isTrue();
+                assertThat(server.module("broken").orElseThrow().state()).isEqualTo(io.github.tinywasm.wasi.ModuleState.FAILED);
+
+                io.github.tinywasm.wasi.Collector out = new io.github.tinywasm.wasi.Collector();
+                server.subscribe("out", out);
+                server.publish("in", "from the jar");
+                assertThat(out.awaitCount(1).get(0).payloadAsString()).isEqualTo("from the jar");
+            });
+        }
+    }
+
+    private void assertStartupFails(String property, String name, String reason) {
         runner().withPropertyValues(property).run(context -> {
             assertThat(context).hasFailed();
-            Throwable failure = context.getStartupFailure();
             StringBuilder all = new StringBuilder();
-            for (Throwable t = failure; t != null; t = t.getCause()) {
+            for (Throwable t = context.getStartupFailure(); t != null; t = t.getCause()) {
                 all.append(t.getMessage()).append('\n');
+                if (t instanceof org.springframework.boot.context.properties.bind.validation.BindValidationException v) {
+                    v.getValidationErrors().getAllErrors().forEach(e -> all.append(e.getObjectName()).append('.')
+                            .append(((org.springframework.validation.FieldError) e).getField()).append(' ')
+                            .append(e.getDefaultMessage()).append('\n'));
+                }
             }
-            assertThat(all.toString()).as("failure of %s", property).contains(message);
+            assertThat(all.toString()).as("failure of %s", property).contains(name).contains(reason);
         });
     }
 

@@ -1,39 +1,59 @@
 package io.github.tinywasm.wasi.autoconfigure.actuate;
 
 import io.github.tinywasm.wasi.DropReason;
+import io.github.tinywasm.wasi.ModuleCounters;
 import io.github.tinywasm.wasi.ModuleInfo;
 import io.github.tinywasm.wasi.WasiModuleException;
 import io.github.tinywasm.wasi.WasiServer;
+import io.github.tinywasm.wasi.autoconfigure.ModulesLocation;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
 import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
-import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 
 /**
- * The {@code wasi} Actuator endpoint: {@code GET /actuator/wasi} lists the modules, {@code GET
- * /actuator/wasi/{name}} shows one, {@code POST /actuator/wasi/{name}} reloads it from its file (422 with the
- * error when the new version fails to load; the old one keeps serving).
+ * The {@code wasi} Actuator endpoint, independent of the technology that exposes it: {@code modules} lists the
+ * modules keyed by name, {@code module(name)} shows one, {@code reload(name)} reloads one from its file and says how
+ * that went. Over HTTP, {@link WasiEndpointWebExtension} turns the outcome of a reload into a status code.
+ *
+ * <p>Thread-safe: every operation reads snapshots of the server.
  */
 @Endpoint(id = "wasi")
 public class WasiEndpoint {
 
+    private static final Pattern MODULE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
     private final WasiServer server;
+    private final @Nullable ModulesLocation location;
 
     public WasiEndpoint(WasiServer server) {
+        this(server, null);
+    }
+
+    /** @param location where the modules come from (a class path location is read-only), or {@code null} */
+    public WasiEndpoint(WasiServer server, @Nullable ModulesLocation location) {
         this.server = server;
+        this.location = location;
     }
 
     @ReadOperation
     public ModulesDescriptor modules() {
+        Map<String, ModuleDescriptor> modules = new LinkedHashMap<>();
+        for (ModuleInfo m : server.modules()) {
+            modules.put(m.name(), ModuleDescriptor.of(m));
+        }
         return new ModulesDescriptor(server.isRunning(), server.publishedCount(),
-                server.modules().stream().map(ModuleDescriptor::of).toList());
+                location != null ? location.location() : null, modules);
     }
 
     @ReadOperation
@@ -41,52 +61,113 @@ public class WasiEndpoint {
         return server.module(name).map(ModuleDescriptor::of).orElse(null);
     }
 
+    /**
+     * Reloads a module from its file (or loads {@code <modules folder>/<name>.wasm} when it is not loaded yet). A
+     * failed reload leaves the serving version in place.
+     */
     @WriteOperation
-    public WebEndpointResponse<Object> reload(@Selector String name) {
+    public ReloadOutcome reload(@Selector String name) {
+        boolean loaded = server.module(name).isPresent();
+        if (!loaded && !fileExists(name)) {
+            return new ReloadOutcome(name, ReloadOutcome.Result.NOT_FOUND, null, null, "no module named '" + name + "'");
+        }
+        if (location != null && location.readOnly()) {
+            return new ReloadOutcome(name, ReloadOutcome.Result.READ_ONLY, null, null, "module '" + name
+                    + "' comes from " + location.location() + ", which is read-only: it changes with the application");
+        }
         try {
-            return new WebEndpointResponse<>(ModuleDescriptor.of(server.reload(name)));
+            return new ReloadOutcome(name, ReloadOutcome.Result.RELOADED, ModuleDescriptor.of(server.reload(name)), null, null);
         } catch (WasiModuleException e) {
-            return new WebEndpointResponse<>(new ReloadFailure(name, e.kind().name(), e.getMessage()),
-                    422);
+            return new ReloadOutcome(name, ReloadOutcome.Result.FAILED, null, e.kind().name(), e.getMessage());
         } catch (IllegalArgumentException e) {
-            return new WebEndpointResponse<>(new ReloadFailure(name, "NOT_FOUND", e.getMessage()),
-                    WebEndpointResponse.STATUS_NOT_FOUND);
+            return new ReloadOutcome(name, ReloadOutcome.Result.NOT_FOUND, null, null, "no module named '" + name + "'");
         }
     }
 
-    /** All modules. */
-    public record ModulesDescriptor(boolean running, long published, List<ModuleDescriptor> modules)
-            implements OperationResponseBody {}
+    private boolean fileExists(String name) {
+        Path folder = server.config().modulesDir();
+        // the name check keeps the selector inside the folder
+        return folder != null && MODULE_NAME.matcher(name).matches()
+                && Files.isRegularFile(folder.resolve(name + WasiServer.EXTENSION));
+    }
 
-    /** One module, as JSON. */
+    /**
+     * All modules.
+     *
+     * @param running whether the server runs
+     * @param published messages published on the bus so far
+     * @param location where modules come from ({@code tinywasm.wasi.modules-dir}), or {@code null}
+     * @param modules every module, by name
+     */
+    public record ModulesDescriptor(boolean running, long published, @Nullable String location,
+            Map<String, ModuleDescriptor> modules) implements OperationResponseBody {}
+
+    /** One module. */
     public record ModuleDescriptor(String name, String state, List<String> topics, @Nullable String file,
             @Nullable String sha256, long size, @Nullable Instant loadedAt, @Nullable String engine, long memoryBytes,
             @Nullable String lastError, @Nullable Instant lastErrorAt, boolean lastLoadFailed, int mailboxDepth,
-            Map<String, Object> counters) implements OperationResponseBody {
+            Counters counters) implements OperationResponseBody {
 
         static ModuleDescriptor of(ModuleInfo m) {
-            Map<String, Object> c = new LinkedHashMap<>();
-            c.put("published", m.counters().published());
-            c.put("broadcasts", m.counters().broadcasts());
-            c.put("delivered", m.counters().delivered());
-            c.put("errors", m.counters().errors());
-            c.put("traps", m.counters().traps());
-            c.put("timeouts", m.counters().timeouts());
-            Map<String, Long> dropped = new LinkedHashMap<>();
-            for (DropReason r : DropReason.values()) {
-                dropped.put(r.tag(), m.counters().dropped().getOrDefault(r, 0L));
-            }
-            c.put("dropped", dropped);
-            c.put("calls", m.counters().calls());
-            c.put("callTimeMs", m.counters().callNanos() / 1_000_000.0);
-            c.put("swaps", m.counters().swaps());
-            c.put("failedLoads", m.counters().failedLoads());
             return new ModuleDescriptor(m.name(), m.state().name(), m.topics(), m.file(), m.sha256(), m.size(),
                     m.loadedAt(), m.engine(), m.memoryBytes(), m.lastError(), m.lastErrorAt(), m.lastLoadFailed(),
-                    m.mailboxDepth(), c);
+                    m.mailboxDepth(), Counters.of(m.counters()));
         }
     }
 
-    /** Why a reload failed. */
+    /**
+     * A module's cumulative counters.
+     *
+     * @param dropped messages that did not reach the module, by reason ({@code mailboxFull}, {@code unsubscribed},
+     *     {@code noAllocator}, {@code closed})
+     * @param callTimeMs time spent in guest calls, in milliseconds
+     */
+    public record Counters(long published, long broadcasts, long delivered, long errors, long traps, long timeouts,
+            Map<String, Long> dropped, long calls, double callTimeMs, long swaps, long failedLoads) {
+
+        static Counters of(ModuleCounters c) {
+            Map<String, Long> dropped = new LinkedHashMap<>();
+            for (DropReason r : DropReason.values()) {
+                dropped.put(camelCase(r.name()), c.dropped().getOrDefault(r, 0L));
+            }
+            return new Counters(c.published(), c.broadcasts(), c.delivered(), c.errors(), c.traps(), c.timeouts(),
+                    dropped, c.calls(), c.callNanos() / 1_000_000.0, c.swaps(), c.failedLoads());
+        }
+
+        private static String camelCase(String constant) {
+            StringBuilder out = new StringBuilder();
+            for (String part : constant.toLowerCase(Locale.ROOT).split("_")) {
+                out.append(out.isEmpty() ? part : Character.toUpperCase(part.charAt(0)) + part.substring(1));
+            }
+            return out.toString();
+        }
+    }
+
+    /**
+     * How a reload went.
+     *
+     * @param name the module
+     * @param result what happened
+     * @param module the module after a successful reload, else {@code null}
+     * @param kind the kind of error ({@link WasiModuleException.Kind}) of a failed reload, else {@code null}
+     * @param error why it did not reload, else {@code null}
+     */
+    public record ReloadOutcome(String name, Result result, @Nullable ModuleDescriptor module, @Nullable String kind,
+            @Nullable String error) implements OperationResponseBody {
+
+        /** What happened to a reload. */
+        public enum Result {
+            /** The module was reloaded and serves the file's version. */
+            RELOADED,
+            /** The file could not be loaded; the serving version, if any, keeps serving. */
+            FAILED,
+            /** No such module, and no such file in the modules folder. */
+            NOT_FOUND,
+            /** The module comes from a read-only (class path) location. */
+            READ_ONLY
+        }
+    }
+
+    /** Why a reload did not happen, as the web extension reports it. */
     public record ReloadFailure(String name, String kind, String error) implements OperationResponseBody {}
 }

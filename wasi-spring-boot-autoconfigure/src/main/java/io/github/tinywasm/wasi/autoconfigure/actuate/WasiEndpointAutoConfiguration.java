@@ -1,8 +1,12 @@
 package io.github.tinywasm.wasi.autoconfigure.actuate;
 
 import io.github.tinywasm.wasi.WasiServer;
+import io.github.tinywasm.wasi.autoconfigure.ModulesLocation;
 import io.github.tinywasm.wasi.autoconfigure.WasiAutoConfiguration;
+import io.github.tinywasm.wasi.autoconfigure.WasiProperties;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
+import org.springframework.boot.actuate.autoconfigure.endpoint.expose.EndpointExposure;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -14,7 +18,9 @@ import org.springframework.context.annotation.Configuration;
 
 /**
  * Actuator support: the {@code wasi} endpoint (exposed like any endpoint, through
- * {@code management.endpoints.web.exposure.include}) and the {@code wasi} health indicator.
+ * {@code management.endpoints.web.exposure.include}), its web extension (HTTP statuses), and the {@code wasi}
+ * health indicator, which backs off when the application defines a {@code wasiHealthIndicator} or
+ * {@code wasiHealthContributor} bean.
  */
 @AutoConfiguration(after = WasiAutoConfiguration.class)
 @ConditionalOnClass(Endpoint.class)
@@ -24,8 +30,16 @@ public final class WasiEndpointAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     @ConditionalOnAvailableEndpoint
-    WasiEndpoint wasiEndpoint(WasiServer server) {
-        return new WasiEndpoint(server);
+    WasiEndpoint wasiEndpoint(WasiServer server, ObjectProvider<ModulesLocation> location) {
+        return new WasiEndpoint(server, location.getIfAvailable());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(WasiEndpoint.class)
+    @ConditionalOnAvailableEndpoint(exposure = EndpointExposure.WEB)
+    WasiEndpointWebExtension wasiEndpointWebExtension(WasiEndpoint endpoint) {
+        return new WasiEndpointWebExtension(endpoint);
     }
 
     @Configuration(proxyBeanMethods = false)
@@ -34,9 +48,9 @@ public final class WasiEndpointAutoConfiguration {
     static class HealthConfiguration {
 
         @Bean
-        @ConditionalOnMissingBean(name = "wasiHealthIndicator")
-        WasiHealthIndicator wasiHealthIndicator(WasiServer server) {
-            return new WasiHealthIndicator(server);
+        @ConditionalOnMissingBean(name = {"wasiHealthIndicator", "wasiHealthContributor"})
+        WasiHealthIndicator wasiHealthIndicator(WasiServer server, WasiProperties properties) {
+            return new WasiHealthIndicator(server, properties.health().downOnFailedModule());
         }
     }
 }

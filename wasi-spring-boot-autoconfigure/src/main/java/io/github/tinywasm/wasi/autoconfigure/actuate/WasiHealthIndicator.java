@@ -9,18 +9,29 @@ import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 
 /**
- * Health of the hosted modules ({@code wasi}): UP when every module serves, with each module's state in the
- * details. A module whose latest version failed to load while an older one still serves is reported in the
- * details ({@code lastLoadFailed}, {@code lastError}) but keeps the status UP; a module with no version
- * serving makes it DOWN. OUT_OF_SERVICE while the server is stopped.
+ * Health of the hosted modules ({@code wasi}), with each module's state in the details. UP while the server runs,
+ * OUT_OF_SERVICE while it is stopped.
+ *
+ * <p>A module whose latest version failed to load while an older one still serves is reported in the details
+ * ({@code lastLoadFailed}, {@code lastError}) and keeps the status UP. A module that failed to load and never
+ * served ({@code FAILED}) is reported the same way and, by default, keeps the status UP too: one bad file must
+ * not pull every node out of a load balancer while the other modules serve. With
+ * {@code tinywasm.wasi.health.down-on-failed-module=true} it makes the status DOWN.
  */
 public class WasiHealthIndicator extends AbstractHealthIndicator {
 
     private final WasiServer server;
+    private final boolean downOnFailedModule;
 
     public WasiHealthIndicator(WasiServer server) {
+        this(server, false);
+    }
+
+    /** @param downOnFailedModule whether a module that failed to load and never served makes the status DOWN */
+    public WasiHealthIndicator(WasiServer server, boolean downOnFailedModule) {
         super("WASI health check failed");
         this.server = server;
+        this.downOnFailedModule = downOnFailedModule;
     }
 
     @Override
@@ -29,7 +40,7 @@ public class WasiHealthIndicator extends AbstractHealthIndicator {
             builder.outOfService().withDetail("running", false);
             return;
         }
-        boolean down = false;
+        int failed = 0;
         Map<String, Object> modules = new LinkedHashMap<>();
         for (ModuleInfo m : server.modules()) {
             Map<String, Object> d = new LinkedHashMap<>();
@@ -40,8 +51,13 @@ public class WasiHealthIndicator extends AbstractHealthIndicator {
                 d.put("lastError", m.lastError());
             }
             modules.put(m.name(), d);
-            down |= m.state() == ModuleState.FAILED;
+            if (m.state() == ModuleState.FAILED) {
+                failed++;
+            }
         }
-        (down ? builder.down() : builder.up()).withDetail("modules", modules);
+        (failed > 0 && downOnFailedModule ? builder.down() : builder.up()).withDetail("modules", modules);
+        if (failed > 0) {
+            builder.withDetail("failedModules", failed);
+        }
     }
 }

@@ -8,6 +8,8 @@ import io.github.tinywasm.wasi.WasiModuleException;
 import io.github.tinywasm.wasi.WasiServer;
 import io.github.tinywasm.wasi.autoconfigure.websocket.TopicWebSocketHandler;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.binder.BaseUnits;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -15,49 +17,73 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.ToDoubleFunction;
 import java.util.function.ToLongFunction;
 import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.DisposableBean;
 
 /**
- * Micrometer meters of tinywasm-wasi, tagged by {@code module} (and {@code reason} or {@code result});
- * never by topic or payload, whose values are unbounded. Counters read the engine's own cumulative counters
- * when scraped, so the hot path pays nothing for them. A module's meters are registered when it first loads.
+ * Micrometer meters of tinywasm-wasi, tagged by {@code module} (and {@code reason} or {@code outcome}); never by
+ * topic or payload, whose values are unbounded. Counters read the engine's own cumulative counters when scraped,
+ * so the hot path pays nothing for them. Names, tags and units are listed in docs/configuration.md.
  *
  * <ul>
  *   <li>{@code wasi.messages.published}, {@code wasi.messages.delivered}, {@code wasi.messages.dropped}
- *       (reason), {@code wasi.messages.broadcast}
- *   <li>{@code wasi.guest.errors}, {@code wasi.guest.traps}, {@code wasi.guest.timeouts}
+ *       (reason), {@code wasi.messages.broadcast} (function counters, messages)
+ *   <li>{@code wasi.guest.errors}, {@code wasi.guest.traps}, {@code wasi.guest.timeouts} (function counters)
  *   <li>{@code wasi.guest.calls} (function timer: messages handled and time in the guest)
- *   <li>{@code wasi.mailbox.depth} (gauge), {@code wasi.module.memory} (gauge, bytes)
- *   <li>{@code wasi.module.swaps} (timer, result = success | failure; first loads are tagged swap=false)
+ *   <li>{@code wasi.mailbox.depth} (gauge, messages), {@code wasi.module.memory} (gauge, bytes)
+ *   <li>{@code wasi.module.loads} (timer, outcome = success | failure: first loads of a module) and
+ *       {@code wasi.module.swaps} (timer, outcome: hot swaps of a serving module)
+ *   <li>{@code wasi.bus.published} (function counter: every message on the bus)
  *   <li>{@code wasi.websocket.sessions} (gauge), {@code wasi.websocket.frames.sent},
  *       {@code wasi.websocket.frames.dropped}, {@code wasi.websocket.sessions.stalled}
  * </ul>
+ *
+ * <p>A module's meters are registered when it first loads (or fails to) and removed from the registry when it is
+ * unloaded: a module that comes back starts from zero, as its counters do. Nothing happens at construction:
+ * {@link #bindTo} registers the meters and starts listening to the server; {@link #destroy} stops listening.
+ *
+ * <p>Threads: listener calls come from loader, watcher and worker threads; the per-module meter bookkeeping is
+ * guarded by this object's monitor.
  */
-public class WasiMetrics implements MeterBinder {
+public class WasiMetrics implements MeterBinder, DisposableBean {
+
+    private static final String MODULE = "module";
+    private static final String OUTCOME = "outcome";
 
     private final WasiServer server;
     private final @Nullable TopicWebSocketHandler webSocket;
-    private final Set<String> bound = ConcurrentHashMap.newKeySet();
-    private volatile @Nullable MeterRegistry registry;
+    private final Listener listener = new Listener();
+    /** Meters of each module, to remove them with it. Guarded by {@code this}. */
+    private final Map<String, List<Meter>> modules = new HashMap<>();
+    private @Nullable MeterRegistry registry;
 
     public WasiMetrics(WasiServer server, @Nullable TopicWebSocketHandler webSocket) {
         this.server = server;
         this.webSocket = webSocket;
-        server.addListener(new Listener());
     }
 
     @Override
     public void bindTo(MeterRegistry registry) {
-        this.registry = registry;
-        for (ModuleInfo m : server.modules()) {
-            bindModule(registry, m.name());
+        synchronized (this) {
+            if (this.registry != null) {
+                return; // bound once: the meters of one server live in one registry (Boot binds to the composite)
+            }
+            this.registry = registry;
         }
-        FunctionCounter.builder("wasi.bus.published", server, WasiServer::publishedCount)
+        server.addListener(listener);
+        for (ModuleInfo m : server.modules()) {
+            bindModule(m.name());
+            if (server.module(m.name()).isEmpty()) {
+                unloaded(m.name()); // unloaded between the snapshot and its binding
+            }
+        }
+        FunctionCounter.builder("wasi.bus.published", server, WasiServer::publishedCount).baseUnit(BaseUnits.MESSAGES)
                 .description("Messages published on the bus, by guests and the application").register(registry);
         TopicWebSocketHandler ws = webSocket;
         if (ws != null) {
@@ -73,67 +99,97 @@ public class WasiMetrics implements MeterBinder {
         }
     }
 
-    private void bindModule(MeterRegistry registry, String module) {
-        if (!bound.add(module)) {
+    private synchronized void bindModule(String module) {
+        MeterRegistry r = registry;
+        if (r == null || modules.containsKey(module)) {
             return;
         }
-        Tags tags = Tags.of("module", module);
-        counter(registry, "wasi.messages.published", "Messages the module published", tags, ModuleCounters::published);
-        counter(registry, "wasi.messages.delivered", "Messages handed to the module without error", tags, ModuleCounters::delivered);
-        counter(registry, "wasi.messages.broadcast", "ws_broadcast calls of the module", tags, ModuleCounters::broadcasts);
-        counter(registry, "wasi.guest.errors", "Failed guest calls while handling a message", tags, ModuleCounters::errors);
-        counter(registry, "wasi.guest.traps", "Guest traps while handling a message", tags, ModuleCounters::traps);
-        counter(registry, "wasi.guest.timeouts", "Guest calls interrupted after the call timeout", tags, ModuleCounters::timeouts);
-        for (DropReason r : DropReason.values()) {
-            counter(registry, "wasi.messages.dropped", "Messages that did not reach the module", tags.and("reason", r.tag()),
-                    c -> c.dropped().getOrDefault(r, 0L));
+        List<Meter> meters = new ArrayList<>();
+        modules.put(module, meters);
+        Tags tags = Tags.of(MODULE, module);
+        meters.add(counter(r, "wasi.messages.published", "Messages the module published", tags, BaseUnits.MESSAGES,
+                module, ModuleCounters::published));
+        meters.add(counter(r, "wasi.messages.delivered", "Messages handed to the module without error", tags,
+                BaseUnits.MESSAGES, module, ModuleCounters::delivered));
+        meters.add(counter(r, "wasi.messages.broadcast", "ws_broadcast calls of the module", tags, BaseUnits.MESSAGES,
+                module, ModuleCounters::broadcasts));
+        meters.add(counter(r, "wasi.guest.errors", "Failed guest calls while handling a message", tags, null, module,
+                ModuleCounters::errors));
+        meters.add(counter(r, "wasi.guest.traps", "Guest traps while handling a message", tags, null, module,
+                ModuleCounters::traps));
+        meters.add(counter(r, "wasi.guest.timeouts", "Guest calls interrupted after the call timeout", tags, null,
+                module, ModuleCounters::timeouts));
+        for (DropReason reason : DropReason.values()) {
+            meters.add(counter(r, "wasi.messages.dropped", "Messages that did not reach the module",
+                    tags.and("reason", reason.tag()), BaseUnits.MESSAGES, module, c -> c.dropped().getOrDefault(reason, 0L)));
         }
-        FunctionTimer.builder("wasi.guest.calls", server, s -> counters(s, module).calls(),
+        meters.add(FunctionTimer.builder("wasi.guest.calls", server, s -> counters(s, module).calls(),
                         s -> counters(s, module).callNanos(), TimeUnit.NANOSECONDS)
-                .tags(tags).description("Messages handled by the guest and the time spent in it").register(registry);
-        gauge(registry, "wasi.mailbox.depth", "Messages queued for the module", tags, ModuleInfo::mailboxDepth);
-        gauge(registry, "wasi.module.memory", "Linear memory of the serving version, in bytes", tags, ModuleInfo::memoryBytes);
+                .tags(tags).description("Messages handled by the guest and the time spent in it").register(r));
+        meters.add(Gauge.builder("wasi.mailbox.depth", server, s -> s.module(module).map(ModuleInfo::mailboxDepth).orElse(0))
+                .tags(tags).baseUnit(BaseUnits.MESSAGES).description("Messages queued for the module").register(r));
+        meters.add(Gauge.builder("wasi.module.memory", server, s -> s.module(module).map(ModuleInfo::memoryBytes).orElse(0L))
+                .tags(tags).baseUnit(BaseUnits.BYTES).description("Linear memory of the serving version").register(r));
     }
 
-    private void counter(MeterRegistry registry, String name, String description, Tags tags,
-            ToLongFunction<ModuleCounters> value) {
-        String module = tags.stream().filter(t -> t.getKey().equals("module")).findFirst().orElseThrow().getValue();
-        FunctionCounter.builder(name, server, s -> value.applyAsLong(counters(s, module)))
-                .tags(tags).description(description).register(registry);
-    }
-
-    private void gauge(MeterRegistry registry, String name, String description, Tags tags, ToDoubleFunction<ModuleInfo> value) {
-        String module = tags.stream().filter(t -> t.getKey().equals("module")).findFirst().orElseThrow().getValue();
-        Gauge.builder(name, server, s -> s.module(module).map(value::applyAsDouble).orElse(0.0))
-                .tags(tags).description(description).register(registry);
+    private FunctionCounter counter(MeterRegistry registry, String name, String description, Tags tags,
+            @Nullable String baseUnit, String module, ToLongFunction<ModuleCounters> value) {
+        return FunctionCounter.builder(name, server, s -> value.applyAsLong(counters(s, module)))
+                .tags(tags).baseUnit(baseUnit).description(description).register(registry);
     }
 
     private static ModuleCounters counters(WasiServer server, String module) {
         return server.module(module).map(ModuleInfo::counters).orElse(EMPTY);
     }
 
-    private static final ModuleCounters EMPTY = new ModuleCounters(0, 0, 0, 0, 0, 0, java.util.Map.of(), 0, 0, 0, 0);
+    private static final ModuleCounters EMPTY = new ModuleCounters(0, 0, 0, 0, 0, 0, Map.of(), 0, 0, 0, 0);
 
-    private void swap(String module, boolean swap, Duration took, String result) {
+    private synchronized void loaded(String module, boolean swap, Duration took, String outcome) {
         MeterRegistry r = registry;
         if (r == null) {
             return;
         }
-        bindModule(r, module);
-        Timer.builder("wasi.module.swaps").description("Module loads and hot swaps, from load to commit")
-                .tags("module", module, "swap", Boolean.toString(swap), "result", result)
-                .register(r).record(took);
+        bindModule(module);
+        Timer timer = Timer.builder(swap ? "wasi.module.swaps" : "wasi.module.loads")
+                .description(swap ? "Hot swaps of a serving module, from reading the new version to its commit"
+                        : "First loads of a module, from reading it to serving")
+                .tags(MODULE, module, OUTCOME, outcome)
+                .register(r);
+        List<Meter> meters = modules.get(module);
+        if (meters != null && !meters.contains(timer)) {
+            meters.add(timer);
+        }
+        timer.record(took);
+    }
+
+    private synchronized void unloaded(String module) {
+        MeterRegistry r = registry;
+        List<Meter> meters = modules.remove(module);
+        if (r != null && meters != null) {
+            meters.forEach(r::remove);
+        }
+    }
+
+    /** Stops listening to the server. */
+    @Override
+    public void destroy() {
+        server.removeListener(listener);
     }
 
     private final class Listener implements WasiListener {
         @Override
         public void moduleLoaded(String module, boolean swap, Duration took) {
-            swap(module, swap, took, "success");
+            loaded(module, swap, took, "success");
         }
 
         @Override
         public void moduleLoadFailed(String module, boolean swap, Duration took, WasiModuleException error) {
-            swap(module, swap, took, "failure");
+            loaded(module, swap, took, "failure");
+        }
+
+        @Override
+        public void moduleUnloaded(String module) {
+            unloaded(module);
         }
     }
 }

@@ -269,13 +269,20 @@ class WasiWebIntegrationTests {
     void actuatorEndpointAndHealthOverHttp() throws Exception {
         HttpResponse<String> list = get("/actuator/wasi");
         assertThat(list.statusCode()).isEqualTo(200);
-        assertThat(list.body()).contains("\"name\":\"feed\"", "\"state\":\"SERVING\"", "\"topics\":[\"a-in\"]", "\"sha256\":\"",
-                "\"mailboxDepth\":", "\"delivered\":");
+        assertThat(list.body()).contains("\"modules\":{", "\"feed\":{\"name\":\"feed\"", "\"state\":\"SERVING\"",
+                "\"topics\":[\"a-in\"]", "\"sha256\":\"", "\"mailboxDepth\":", "\"delivered\":",
+                "\"dropped\":{\"mailboxFull\":0,\"unsubscribed\":0,\"noAllocator\":0,\"closed\":0}")
+                .doesNotContain("mailbox-full");
 
         HttpResponse<String> one = get("/actuator/wasi/other");
         assertThat(one.statusCode()).isEqualTo(200);
         assertThat(one.body()).contains("\"name\":\"other\"", "\"file\":\"" + modules.resolve("other.wasm"));
         assertThat(get("/actuator/wasi/nosuchmodule").statusCode()).isEqualTo(404);
+        HttpResponse<String> unknown = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/wasi/nosuchmodule"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(unknown.body()).contains("no module named 'nosuchmodule'").doesNotContain(modules.toString()).doesNotContain(".wasm");
 
         HttpResponse<String> reload = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/wasi/other"))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
@@ -303,6 +310,15 @@ class WasiWebIntegrationTests {
         assertThat(health.body()).contains("\"fragile\":{\"state\":\"SERVING\"", "\"lastLoadFailed\":true");
         Files.delete(modules.resolve("fragile.wasm"));
         await().atMost(Duration.ofSeconds(15)).until(() -> server.module("fragile").isEmpty());
+
+        // a file that never loads: shown in the health details, the application stays UP
+        Files.writeString(modules.resolve("bad.wasm"), "this is text, not wasm");
+        await().atMost(Duration.ofSeconds(15)).until(() -> server.module("bad").isPresent());
+        HttpResponse<String> withBad = get("/actuator/health");
+        assertThat(withBad.statusCode()).isEqualTo(200);
+        assertThat(withBad.body()).contains("\"status\":\"UP\"", "\"bad\":{\"state\":\"FAILED\"", "\"failedModules\":1");
+        Files.delete(modules.resolve("bad.wasm"));
+        await().atMost(Duration.ofSeconds(15)).until(() -> server.module("bad").isEmpty());
     }
 
     @Test
@@ -315,8 +331,10 @@ class WasiWebIntegrationTests {
         assertThat(meters.get("wasi.guest.traps").tag("module", "other").functionCounter()).isNotNull();
         assertThat(meters.get("wasi.guest.calls").tag("module", "other").functionTimer().count()).isGreaterThanOrEqualTo(1);
         assertThat(meters.get("wasi.mailbox.depth").tag("module", "other").gauge()).isNotNull();
-        assertThat(meters.get("wasi.module.swaps").tag("module", "other").tag("swap", "false").tag("result", "success").timer().count())
+        assertThat(meters.get("wasi.module.loads").tag("module", "other").tag("outcome", "success").timer().count())
                 .isEqualTo(1);
+        assertThat(meters.find("wasi.module.swaps").tag("module", "other").timer()).isNull(); // a first load is no swap
+        assertThat(meters.get("wasi.module.memory").tag("module", "other").gauge().getId().getBaseUnit()).isEqualTo("bytes");
         assertThat(meters.get("wasi.websocket.sessions").gauge()).isNotNull();
         assertThat(meters.get("wasi.websocket.frames.sent").functionCounter()).isNotNull();
         assertThat(meters.get("wasi.websocket.frames.dropped").functionCounter()).isNotNull();

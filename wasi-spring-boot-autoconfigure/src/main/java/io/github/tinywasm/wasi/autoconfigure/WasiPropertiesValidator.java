@@ -1,0 +1,118 @@
+package io.github.tinywasm.wasi.autoconfigure;
+
+import io.github.tinywasm.wasi.WasiConfig;
+import java.time.Duration;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.context.properties.source.ConfigurationProperty;
+import org.springframework.boot.origin.Origin;
+import org.springframework.boot.origin.OriginProvider;
+import org.springframework.util.unit.DataSize;
+import org.springframework.validation.BindingResult;
+import org.springframework.validation.Errors;
+import org.springframework.validation.FieldError;
+import org.springframework.validation.Validator;
+
+/**
+ * Checks every value of a bound {@link WasiProperties} and reports each bad one, not only the first, as a field
+ * error carrying the property's dashed name, its origin and its value as written ({@code -1s}, not the bound
+ * {@code PT-1S}), so that Spring Boot's {@code BindValidationFailureAnalyzer} prints them like its own.
+ *
+ * <p>Boot validates a constructor-bound properties record that implements {@link Validator} itself, but prints the
+ * bound value and finds no origin for nested properties ({@code mailbox.capacity}); hence this validator, run by
+ * {@link WasiPropertiesBindHandlerAdvisor} with the configuration properties it saw bound.
+ */
+final class WasiPropertiesValidator implements Validator {
+
+    private static final long MAX_MEMORY = 65536L * WasiConfig.PAGE_SIZE;
+
+    private final Function<String, @Nullable ConfigurationProperty> bound;
+
+    /** @param bound the bound configuration property of a name relative to {@code tinywasm.wasi}, if any */
+    WasiPropertiesValidator(Function<String, @Nullable ConfigurationProperty> bound) {
+        this.bound = bound;
+    }
+
+    @Override
+    public boolean supports(Class<?> type) {
+        return WasiProperties.class.isAssignableFrom(type);
+    }
+
+    @Override
+    public void validate(Object target, Errors errors) {
+        WasiProperties p = (WasiProperties) target;
+        Checks c = new Checks(errors);
+        c.check(ModulesLocation.isValid(p.modulesDir()), "modules-dir", p.modulesDir(),
+                "must be a folder (a path, or file: followed by a path) or classpath: followed by a package path");
+        c.positive("watch-quiet-period", p.watchQuietPeriod());
+        c.positive("watch-poll-interval", p.watchPollInterval());
+        c.notNegative("drain-timeout", p.drainTimeout());
+        c.notNegative("call-timeout", p.callTimeout());
+        c.check(p.workerThreads() >= 0, "worker-threads", p.workerThreads(), "must be 0 (one per core) or more");
+        long memory = p.maxMemory().toBytes();
+        c.check(memory == 0 || (memory >= WasiConfig.PAGE_SIZE && memory <= MAX_MEMORY), "max-memory", p.maxMemory(),
+                "must be 0 (no limit) or between 64KB and 4GB");
+        long moduleSize = p.maxModuleSize().toBytes();
+        c.check(moduleSize >= 8 && moduleSize <= Integer.MAX_VALUE - 8, "max-module-size", p.maxModuleSize(),
+                "must be between 8B and 2GB");
+        c.check(p.mailbox().capacity() >= 1, "mailbox.capacity", p.mailbox().capacity(), "must be at least 1");
+        c.notNegative("mailbox.publish-timeout", p.mailbox().publishTimeout());
+        WasiProperties.WebSocket ws = p.websocket();
+        c.check(ws.path().startsWith("/") && !ws.path().contains("?"), "websocket.path", ws.path(),
+                "must start with '/' and have no query");
+        c.intSize("websocket.send-buffer-size", ws.sendBufferSize());
+        c.positive("websocket.send-time-limit", ws.sendTimeLimit());
+        c.intSize("websocket.max-inbound-message-size", ws.maxInboundMessageSize());
+    }
+
+    private final class Checks {
+
+        private final Errors errors;
+
+        Checks(Errors errors) {
+            this.errors = errors;
+        }
+
+        void positive(String name, Duration d) {
+            check(!d.isNegative() && !d.isZero(), name, d, "must be a positive duration");
+        }
+
+        void notNegative(String name, Duration d) {
+            check(!d.isNegative(), name, d, "must not be negative");
+        }
+
+        void intSize(String name, DataSize size) {
+            check(size.toBytes() > 0 && size.toBytes() <= Integer.MAX_VALUE, name, size, "must be between 1B and 2GB");
+        }
+
+        void check(boolean ok, String name, Object value, String rule) {
+            if (ok) {
+                return;
+            }
+            ConfigurationProperty property = bound.apply(name);
+            Object written = property != null ? property.getValue() : value;
+            Origin origin = property != null ? property.getOrigin() : null;
+            if (errors instanceof BindingResult result) {
+                result.addError(new PropertyError(errors.getObjectName(), name, written, origin, rule));
+            } else {
+                errors.reject("tinywasm.wasi.invalid", "tinywasm.wasi." + name + " " + rule + " (was " + written + ")");
+            }
+        }
+    }
+
+    /** A field error that knows where its value came from; Boot's failure analysis prints the origin. */
+    static final class PropertyError extends FieldError implements OriginProvider {
+
+        private final @Nullable Origin origin;
+
+        PropertyError(String objectName, String property, Object value, @Nullable Origin origin, String rule) {
+            super(objectName, property, value, false, new String[] {"tinywasm.wasi.invalid"}, null, rule);
+            this.origin = origin;
+        }
+
+        @Override
+        public @Nullable Origin getOrigin() {
+            return origin;
+        }
+    }
+}
