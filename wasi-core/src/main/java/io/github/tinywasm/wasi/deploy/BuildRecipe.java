@@ -1,0 +1,83 @@
+package io.github.tinywasm.wasi.deploy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * How one module's source folder is built into a {@code .wasm} file.
+ *
+ * <p>{@link #detect} picks the recipe from the folder, the first that applies:
+ * <ol>
+ * <li>the module's configured command ({@code modules.<name>.command});
+ * <li>a {@code build.sh} in the folder;
+ * <li>a {@code Cargo.toml}: Rust, with cargo, for {@code wasm32-wasi};
+ * <li>an {@code asconfig.json}: AssemblyScript, with the project's own {@code asc};
+ * <li>{@code *.c} files, one of which includes {@code tinywasm.h}: C, with clang, as a WASI reactor;
+ * <li>the global configured command ({@code command}), for folders none of the above applies to.
+ * </ol>
+ *
+ * <p>Threads: recipes are immutable; a build thread calls {@link #build}.
+ */
+sealed interface BuildRecipe permits CargoRecipe, AssemblyScriptRecipe, ClangRecipe, CommandRecipe {
+
+    /** How this recipe builds, as the status and the log name it: {@code rust}, {@code c}, ... */
+    String kind();
+
+    /** What must be installed (or configured) before this recipe can build, or empty when nothing. */
+    Optional<String> missingToolchain() throws InterruptedException;
+
+    /** Builds the module from {@code process.dir()} into {@code out}. */
+    void build(BuildProcess process, Path out) throws BuildFailure, InterruptedException;
+
+    /** The recipe for {@code folder}, or empty when nothing says how to build it. */
+    static Optional<BuildRecipe> detect(String module, Path folder, GuestBuildConfig config) {
+        GuestBuildConfig.Module own = config.modules().get(module);
+        if (own != null && own.command() != null && !own.command().isBlank()) {
+            return Optional.of(CommandRecipe.configured(own.command()));
+        }
+        if (Files.isRegularFile(folder.resolve("build.sh"))) {
+            return Optional.of(CommandRecipe.script(folder.resolve("build.sh")));
+        }
+        if (Files.isRegularFile(folder.resolve("Cargo.toml"))) {
+            return Optional.of(new CargoRecipe(config.rust()));
+        }
+        if (Files.isRegularFile(folder.resolve("asconfig.json"))) {
+            return Optional.of(new AssemblyScriptRecipe(folder));
+        }
+        List<Path> cSources = cSources(folder);
+        if (!cSources.isEmpty()) {
+            return Optional.of(new ClangRecipe(config.c(), cSources));
+        }
+        if (config.command() != null && !config.command().isBlank()) {
+            return Optional.of(CommandRecipe.configured(config.command()));
+        }
+        return Optional.empty();
+    }
+
+    Pattern INCLUDES_TINYWASM_H = Pattern.compile("#\\s*include\\s*[<\"]tinywasm\\.h[>\"]");
+
+    /** The {@code *.c} files directly in {@code folder}, sorted, if one of them includes tinywasm.h; else none. */
+    private static List<Path> cSources(Path folder) {
+        List<Path> files;
+        try (Stream<Path> list = Files.list(folder)) {
+            files = list.filter(f -> f.getFileName().toString().endsWith(".c") && Files.isRegularFile(f)).sorted().toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+        for (Path f : files) {
+            try {
+                if (INCLUDES_TINYWASM_H.matcher(Files.readString(f, java.nio.charset.StandardCharsets.ISO_8859_1)).find()) {
+                    return files;
+                }
+            } catch (IOException e) {
+                // unreadable: it cannot be the one
+            }
+        }
+        return List.of();
+    }
+}
