@@ -100,6 +100,7 @@ final class BuildProcess {
             ended = left > 0 && process.waitFor(left, TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             kill(process);
+            join(readers);
             tail.append("[stopped: the builds are shutting down]\n");
             throw e;
         }

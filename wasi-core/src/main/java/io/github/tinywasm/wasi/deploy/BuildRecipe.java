@@ -1,12 +1,9 @@
 package io.github.tinywasm.wasi.deploy;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * How one module's source folder is built into a {@code .wasm} file.
@@ -15,7 +12,8 @@ import java.util.stream.Stream;
  * <ol>
  * <li>the module's configured command ({@code modules.<name>.command});
  * <li>a {@code build.sh} in the folder;
- * <li>a {@code Cargo.toml}: Rust, with cargo, for {@code wasm32-wasi};
+ * <li>a {@code Cargo.toml} of a {@code cdylib} crate: Rust, with cargo, for {@code wasm32-wasi} (a library crate
+ *     shared by modules is not a module);
  * <li>an {@code asconfig.json}: AssemblyScript, with the project's own {@code asc};
  * <li>{@code *.c} files, one of which includes {@code tinywasm.h}: C, with clang, as a WASI reactor;
  * <li>the global configured command ({@code command}), for folders none of the above applies to.
@@ -43,13 +41,13 @@ sealed interface BuildRecipe permits CargoRecipe, AssemblyScriptRecipe, ClangRec
         if (Files.isRegularFile(folder.resolve("build.sh"))) {
             return Optional.of(CommandRecipe.script(folder.resolve("build.sh")));
         }
-        if (Files.isRegularFile(folder.resolve("Cargo.toml"))) {
+        if (CargoRecipe.isModuleCrate(folder.resolve("Cargo.toml"))) {
             return Optional.of(new CargoRecipe(config.rust()));
         }
         if (Files.isRegularFile(folder.resolve("asconfig.json"))) {
             return Optional.of(new AssemblyScriptRecipe(folder));
         }
-        List<Path> cSources = cSources(folder);
+        List<Path> cSources = ClangRecipe.guestSources(folder);
         if (!cSources.isEmpty()) {
             return Optional.of(new ClangRecipe(config.c(), cSources));
         }
@@ -57,27 +55,5 @@ sealed interface BuildRecipe permits CargoRecipe, AssemblyScriptRecipe, ClangRec
             return Optional.of(CommandRecipe.configured(config.command()));
         }
         return Optional.empty();
-    }
-
-    Pattern INCLUDES_TINYWASM_H = Pattern.compile("#\\s*include\\s*[<\"]tinywasm\\.h[>\"]");
-
-    /** The {@code *.c} files directly in {@code folder}, sorted, if one of them includes tinywasm.h; else none. */
-    private static List<Path> cSources(Path folder) {
-        List<Path> files;
-        try (Stream<Path> list = Files.list(folder)) {
-            files = list.filter(f -> f.getFileName().toString().endsWith(".c") && Files.isRegularFile(f)).sorted().toList();
-        } catch (IOException e) {
-            return List.of();
-        }
-        for (Path f : files) {
-            try {
-                if (INCLUDES_TINYWASM_H.matcher(Files.readString(f, java.nio.charset.StandardCharsets.ISO_8859_1)).find()) {
-                    return files;
-                }
-            } catch (IOException e) {
-                // unreadable: it cannot be the one
-            }
-        }
-        return List.of();
     }
 }

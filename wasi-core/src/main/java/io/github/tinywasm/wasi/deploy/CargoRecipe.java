@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * Builds a Rust guest, a folder with a {@code Cargo.toml} whose library is a {@code cdylib}:
+ * Builds a Rust guest, a folder with a {@code Cargo.toml} whose library is a {@code cdylib} (the manifest says
+ * {@code "cdylib"}):
  * {@code cargo rustc --release --offline --lib --target wasm32-wasi -- -C link-arg=--export=malloc
  * -C link-arg=--export=free}, with {@code RUSTC} set to the configured rustc and its folder first on {@code PATH},
  * as {@code guests/build.sh} does (a rustup shim earlier on {@code PATH} may have no wasm target). The exports
@@ -34,6 +35,15 @@ record CargoRecipe(GuestBuildConfig.Rust rust) implements BuildRecipe {
     @Override
     public String kind() {
         return "rust";
+    }
+
+    /** Whether {@code manifest} is a {@code Cargo.toml} that makes a {@code cdylib} (as {@code guests/build.sh} asks). */
+    static boolean isModuleCrate(Path manifest) {
+        try {
+            return Files.isRegularFile(manifest) && Files.readString(manifest, StandardCharsets.UTF_8).contains("\"cdylib\"");
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     @Override

@@ -1,10 +1,15 @@
 package io.github.tinywasm.wasi.deploy;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Builds a C guest: every {@code *.c} of the folder, one of which includes {@code tinywasm.h}, compiled and linked
@@ -22,8 +27,30 @@ record ClangRecipe(GuestBuildConfig.C c, List<Path> sources) implements BuildRec
     static final String INSTALL = "install clang, lld, wasi-libc and libclang-rt-dev-wasm32 (Debian: apt-get install clang lld"
             + " wasi-libc libclang-rt-dev-wasm32) or the WASI SDK (then set tinywasm.wasi.build.c.compiler to its clang)";
 
+    private static final Pattern INCLUDES_TINYWASM_H = Pattern.compile("#\\s*include\\s*[<\"]tinywasm\\.h[>\"]");
+
     ClangRecipe {
         sources = List.copyOf(sources);
+    }
+
+    /** The {@code *.c} files directly in {@code folder}, sorted, if one of them includes tinywasm.h; else none. */
+    static List<Path> guestSources(Path folder) {
+        List<Path> files;
+        try (Stream<Path> list = Files.list(folder)) {
+            files = list.filter(f -> f.getFileName().toString().endsWith(".c") && Files.isRegularFile(f)).sorted().toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+        for (Path f : files) {
+            try {
+                if (INCLUDES_TINYWASM_H.matcher(Files.readString(f, StandardCharsets.ISO_8859_1)).find()) {
+                    return files;
+                }
+            } catch (IOException e) {
+                // unreadable: it cannot be the one
+            }
+        }
+        return List.of();
     }
 
     @Override

@@ -46,12 +46,13 @@ final class GuestBuild {
     }
 
     /**
-     * Runs the build; {@code building} is the module's status as it started.
+     * Runs the build; {@code building} is the module's status as it started. When the thread is interrupted (the
+     * builds are stopping), the build's processes are killed, the status says so, and the thread's interrupt
+     * flag is set again on return.
      *
      * @return the status after the build
-     * @throws InterruptedException the builds are stopping (the build's processes were killed)
      */
-    GuestBuildStatus run(GuestBuildStatus building) throws InterruptedException {
+    GuestBuildStatus run(GuestBuildStatus building) {
         long started = System.nanoTime();
         OutputTail tail = new OutputTail(config.outputLimit());
         try {
@@ -80,6 +81,11 @@ final class GuestBuild {
             return failed(building, f.state(), f.getMessage(), tail, since(started));
         } catch (IOException e) {
             return failed(building, GuestBuildStatus.State.FAILED, "cannot write the module: " + e, tail, since(started));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            log.info("[{}] build stopped before it finished: the guest builds are stopping", name);
+            return building.failed(GuestBuildStatus.State.FAILED, "stopped before it finished (the guest builds were stopping)",
+                    tail.text(), Instant.now(), since(started));
         }
     }
 

@@ -351,12 +351,9 @@ public final class GuestBuilds implements AutoCloseable {
         }
         GuestBuildStatus building = e.status.building(recipe.get().kind(), Instant.now());
         e.status = building;
-        try {
-            e.status = new GuestBuild(e.name, e.folder, recipe.get(), config, workDir).run(building);
-        } catch (InterruptedException stopping) {
-            e.status = building.failed(GuestBuildStatus.State.FAILED, "stopped before it finished (the builds are stopping)",
-                    "", Instant.now(), Duration.between(building.lastStartedAt(), Instant.now()));
-            throw stopping;
+        e.status = new GuestBuild(e.name, e.folder, recipe.get(), config, workDir).run(building);
+        if (Thread.interrupted()) {
+            throw new InterruptedException("the guest builds are stopping");
         }
     }
 

@@ -38,9 +38,13 @@ final class GuestSources {
 
     private GuestSources() {}
 
-    /** Whether a folder of this name in the sources folder is a module's source folder. */
+    /**
+     * Whether a folder of this name in the sources folder is a module's source folder: a name the server accepts
+     * for a module, and not one left out ({@code target/} of a Cargo workspace whose root is the sources folder,
+     * say).
+     */
     static boolean isModuleFolderName(String name) {
-        return MODULE_NAME.matcher(name).matches();
+        return MODULE_NAME.matcher(name).matches() && !ignored(name);
     }
 
     /** The module source folders in {@code sourcesDir}, by module name, sorted. */

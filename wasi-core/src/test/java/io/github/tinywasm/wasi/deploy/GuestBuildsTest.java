@@ -104,6 +104,13 @@ class GuestBuildsTest {
         assertThat(Collector.roundTrip(server, "c.in", "c.out", "hi")).isEqualTo("v2:hi");
         assertThat(module("echo").counters().swaps()).isEqualTo(1);
         assertThat(tmp.resolve("modules")).isDirectoryNotContaining("glob:**/.*"); // no temporary file left behind
+
+        // Built on request though nothing changed: the same module, so nothing to swap.
+        GuestBuildStatus again = builds.build("echo");
+        assertThat(again.builds()).isEqualTo(3);
+        assertThat(again.state()).isEqualTo(State.SUCCEEDED);
+        assertThat(again.sha256()).isEqualTo(module("echo").sha256());
+        assertThat(module("echo").counters().swaps()).isEqualTo(1);
     }
 
     @Test
@@ -305,5 +312,64 @@ class GuestBuildsTest {
         assertThat(Collector.roundTrip(server, "w.in", "w.out", "hi")).isEqualTo("v7:hi");
         assertThat(status("burst").builds()).isEqualTo(2);
         assertThat(module("burst").counters().swaps()).isEqualTo(2);
+    }
+
+    @Test
+    void closingKillsARunningBuildAndKeepsTheDeployedModule() throws Exception {
+        GuestBuildConfig.Builder config = config();
+        Path hang = BuildFixtures.copy("wat-script", sources, "hang");
+        Path pids = tmp.resolve("pids");
+        byte[] deployed = Guests.wat(Files.readString(hang.resolve("guest.wat")));
+        Files.write(modules.resolve("hang.wasm"), deployed);
+        Files.writeString(hang.resolve("build.sh"), """
+                #!/bin/sh
+                sleep 600 &
+                echo "$$ $!" > '%s'
+                wait
+                """.formatted(pids));
+        start(config.build());
+
+        BuildFixtures.edit(hang.resolve("guest.wat"), "\"v1:\"", "\"v2:\"");
+        await().atMost(DEADLINE).until(() -> Files.exists(pids) && Files.readString(pids).strip().contains(" "));
+        assertThat(status("hang").state()).isEqualTo(State.BUILDING);
+        builds.close();
+
+        assertThat(builds.isRunning()).isFalse();
+        assertThat(status("hang").state()).isEqualTo(State.FAILED);
+        assertThat(status("hang").lastError()).contains("stopped before it finished");
+        assertThat(status("hang").lastOutput()).contains("[stopped: the builds are shutting down]");
+        for (String pid : Files.readString(pids).strip().split(" ")) {
+            await().atMost(DEADLINE).until(() -> ProcessHandle.of(Long.parseLong(pid)).map(p -> !p.isAlive()).orElse(true));
+        }
+        assertThat(Files.readAllBytes(modules.resolve("hang.wasm"))).isEqualTo(deployed);
+        assertThat(tmp.resolve("work")).exists(); // a configured work folder is the user's: kept
+        await().atMost(DEADLINE).until(() -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().startsWith("wasi-build")));
+    }
+
+    @Test
+    void missingRustAndAssemblyScriptToolchainsAreNamed() throws Exception {
+        GuestBuildConfig.Builder config = config()
+                .rust(new GuestBuildConfig.Rust("/usr/bin/cargo", "/usr/bin/rustc", "wasm32-unknown-emscripten", null));
+        BuildFixtures.copy("rust-echo", sources, "rusty");
+        Path as = BuildFixtures.copy("as-echo", sources, "shouty");
+        Files.delete(as.resolve("node_modules")); // the project's compiler is not installed
+        try (BuildLog log = new BuildLog()) {
+            start(config.build());
+            assertThat(log.messages(Level.ERROR, "[rusty] cannot build")).singleElement().asString()
+                    .contains("the Rust standard library for wasm32-unknown-emscripten is not installed for /usr/bin/rustc")
+                    .contains("apt-get install rustc cargo libstd-rust-dev-wasm32");
+            assertThat(log.messages(Level.ERROR, "[shouty] cannot build")).singleElement().asString()
+                    .contains("AssemblyScript's compiler is not installed").contains("npm install --save-dev assemblyscript");
+        }
+        assertThat(status("rusty").state()).isEqualTo(State.TOOLCHAIN_MISSING);
+        assertThat(status("shouty").state()).isEqualTo(State.TOOLCHAIN_MISSING);
+        assertThat(server.modules()).isEmpty();
+
+        builds.close();
+        builds = new GuestBuilds(config.rust(new GuestBuildConfig.Rust("/nonexistent/cargo", "/usr/bin/rustc", "wasm32-wasi", null))
+                .build());
+        builds.start();
+        assertThat(status("rusty").lastError()).startsWith("cargo (/nonexistent/cargo) is not installed: install Debian's");
     }
 }
