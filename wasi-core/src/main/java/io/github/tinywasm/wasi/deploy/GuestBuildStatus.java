@@ -22,6 +22,8 @@ import java.time.Instant;
  * @param sha256 hex SHA-256 of the module the last successful build produced, or {@code null}
  * @param builds builds run since start
  * @param failures builds that failed, timed out or found no toolchain, since start
+ * @param queued whether another build of the module is waiting to run: its sources changed during the running
+ *     build, or the build threads are busy with other modules
  */
 public record GuestBuildStatus(
         String module,
@@ -36,7 +38,8 @@ public record GuestBuildStatus(
         Duration lastDuration,
         String sha256,
         long builds,
-        long failures) {
+        long failures,
+        boolean queued) {
 
     /** Where a module's builds are. */
     public enum State {
@@ -63,26 +66,31 @@ public record GuestBuildStatus(
 
     static GuestBuildStatus initial(String module, String sources, String kind) {
         return new GuestBuildStatus(module, kind == null ? State.NO_RECIPE : State.IDLE, kind, sources, "", null,
-                null, null, null, null, null, 0, 0);
+                null, null, null, null, null, 0, 0, false);
     }
 
     GuestBuildStatus building(String kind, Instant at) {
         return new GuestBuildStatus(module, State.BUILDING, kind, sources, lastOutput, lastError, at, lastSuccessAt,
-                lastFailureAt, lastDuration, sha256, builds, failures);
+                lastFailureAt, lastDuration, sha256, builds, failures, false);
     }
 
     GuestBuildStatus noRecipe() {
         return new GuestBuildStatus(module, State.NO_RECIPE, null, sources, lastOutput, lastError, lastStartedAt,
-                lastSuccessAt, lastFailureAt, lastDuration, sha256, builds, failures);
+                lastSuccessAt, lastFailureAt, lastDuration, sha256, builds, failures, false);
     }
 
     GuestBuildStatus succeeded(String output, Instant at, Duration took, String builtSha256) {
         return new GuestBuildStatus(module, State.SUCCEEDED, kind, sources, output, null, lastStartedAt, at,
-                lastFailureAt, took, builtSha256, builds + 1, failures);
+                lastFailureAt, took, builtSha256, builds + 1, failures, false);
     }
 
     GuestBuildStatus failed(State how, String error, String output, Instant at, Duration took) {
         return new GuestBuildStatus(module, how, kind, sources, output, error, lastStartedAt, lastSuccessAt, at, took,
-                sha256, builds + 1, failures + 1);
+                sha256, builds + 1, failures + 1, false);
+    }
+
+    GuestBuildStatus queued(boolean queued) {
+        return queued == this.queued ? this : new GuestBuildStatus(module, state, kind, sources, lastOutput, lastError,
+                lastStartedAt, lastSuccessAt, lastFailureAt, lastDuration, sha256, builds, failures, queued);
     }
 }

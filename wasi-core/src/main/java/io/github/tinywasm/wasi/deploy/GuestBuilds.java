@@ -65,6 +65,8 @@ public final class GuestBuilds implements AutoCloseable {
         boolean again;
         /** Build even if the sources did not change (guarded by this). */
         boolean force;
+        /** A look at the sources is due that no task has started yet (guarded by this). */
+        boolean queued;
         /** Digest of the sources of the last build, or at start; written only by the scheduled task or start. */
         volatile String builtDigest;
         volatile GuestBuildStatus status;
@@ -132,24 +134,33 @@ public final class GuestBuilds implements AutoCloseable {
                 });
         pool.allowCoreThreadTimeOut(true);
         executor = pool;
-        running = true;
-        // Watch before the first look at the folders, so that nothing saved meanwhile is missed.
-        watcher = new GuestSourceWatcher(this, sources, config.quietPeriod(), config.pollInterval());
-        List<Entry> missing = new ArrayList<>();
-        for (Map.Entry<String, Path> folder : GuestSources.moduleFolders(sources).entrySet()) {
-            Entry e = entry(folder.getKey(), folder.getValue());
-            if (Files.isRegularFile(moduleFile(e.name))) {
-                e.builtDigest = GuestSources.contentDigest(e.folder);
-            } else if (e.status.state() != GuestBuildStatus.State.NO_RECIPE) {
-                missing.add(e);
+        try {
+            // Watch before the first look at the folders, so that nothing saved meanwhile is missed.
+            watcher = new GuestSourceWatcher(this, sources, config.quietPeriod(), config.pollInterval());
+            List<Entry> missing = new ArrayList<>();
+            for (Map.Entry<String, Path> folder : GuestSources.moduleFolders(sources).entrySet()) {
+                Entry e = entry(folder.getKey(), folder.getValue());
+                if (Files.isRegularFile(moduleFile(e.name))) {
+                    e.builtDigest = GuestSources.contentDigest(e.folder);
+                } else if (e.status.state() != GuestBuildStatus.State.NO_RECIPE) {
+                    missing.add(e);
+                }
             }
+            log.info("Building guest modules on change from {} into {}: {}", sources.toAbsolutePath(),
+                    config.modulesDir().toAbsolutePath(), describe());
+            if (!missing.isEmpty()) {
+                buildMissing(missing);
+            }
+            watcher.start();
+            running = true;
+        } catch (RuntimeException e) {
+            if (watcher != null) {
+                watcher.close();
+                watcher = null;
+            }
+            pool.shutdownNow();
+            throw e;
         }
-        log.info("Building guest modules on change from {} into {}: {}", sources.toAbsolutePath(),
-                config.modulesDir().toAbsolutePath(), describe());
-        if (!missing.isEmpty()) {
-            buildMissing(missing);
-        }
-        watcher.start();
     }
 
     private void buildMissing(List<Entry> missing) {
@@ -204,6 +215,7 @@ public final class GuestBuilds implements AutoCloseable {
             synchronized (e) {
                 e.scheduled = false;
                 e.again = false;
+                e.queued = false;
                 e.notifyAll();
             }
         }
@@ -229,12 +241,20 @@ public final class GuestBuilds implements AutoCloseable {
     /** The build status of module {@code name}, if it has a source folder. */
     public Optional<GuestBuildStatus> status(String name) {
         Entry e = entries.get(name);
-        return e == null ? Optional.empty() : Optional.of(e.status);
+        return e == null ? Optional.empty() : Optional.of(snapshot(e));
     }
 
     /** The build status of every module with a source folder, by name. */
     public List<GuestBuildStatus> statuses() {
-        return entries.values().stream().map(e -> e.status).sorted(Comparator.comparing(GuestBuildStatus::module)).toList();
+        return entries.values().stream().map(GuestBuilds::snapshot).sorted(Comparator.comparing(GuestBuildStatus::module)).toList();
+    }
+
+    private static GuestBuildStatus snapshot(Entry e) {
+        boolean queued;
+        synchronized (e) { // held only to flip flags, never during a build
+            queued = e.queued;
+        }
+        return e.status.queued(queued);
     }
 
     /**
@@ -283,6 +303,7 @@ public final class GuestBuilds implements AutoCloseable {
     private void schedule(Entry e, boolean force) {
         synchronized (e) {
             e.force |= force;
+            e.queued = true;
             if (e.scheduled) {
                 e.again = true;
                 return;
@@ -294,6 +315,7 @@ public final class GuestBuilds implements AutoCloseable {
         } catch (java.util.concurrent.RejectedExecutionException rejected) {
             synchronized (e) {
                 e.scheduled = false;
+                e.queued = false;
                 e.notifyAll();
             }
         }
@@ -308,6 +330,7 @@ public final class GuestBuilds implements AutoCloseable {
                     force = e.force;
                     e.force = false;
                     e.again = false;
+                    e.queued = false;
                 }
                 String digest = GuestSources.contentDigest(e.folder);
                 if (force || !digest.equals(e.builtDigest)) {
@@ -317,6 +340,7 @@ public final class GuestBuilds implements AutoCloseable {
                 synchronized (e) {
                     if (!e.again || !running) {
                         e.scheduled = false;
+                        e.queued = false;
                         e.notifyAll();
                         return;
                     }
@@ -325,12 +349,14 @@ public final class GuestBuilds implements AutoCloseable {
         } catch (InterruptedException stopping) {
             synchronized (e) {
                 e.scheduled = false;
+                e.queued = false;
                 e.notifyAll();
             }
         } catch (RuntimeException | Error failure) {
             log.error("[{}] the build of {} failed unexpectedly", e.name, e.folder, failure);
             synchronized (e) {
                 e.scheduled = false;
+                e.queued = false;
                 e.notifyAll();
             }
         }

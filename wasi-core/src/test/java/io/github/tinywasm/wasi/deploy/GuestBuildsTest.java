@@ -220,8 +220,12 @@ class GuestBuildsTest {
         BuildFixtures.edit(gated.resolve("guest.wat"), "\"v1:\"", "\"v2:\"");
         await().atMost(DEADLINE).until(() -> Files.exists(runs));
         assertThat(status("gated").state()).isEqualTo(State.BUILDING);
+        assertThat(status("gated").queued()).isFalse();
         BuildFixtures.edit(gated.resolve("guest.wat"), "\"v2:\"", "\"v3:\"");
         BuildFixtures.edit(gated.resolve("guest.wat"), "\"v3:\"", "\"v4:\"");
+        // the change is seen while the first build still runs: one more build is queued behind it
+        await().atMost(DEADLINE).until(() -> status("gated").queued());
+        assertThat(status("gated").state()).isEqualTo(State.BUILDING);
         Files.createFile(gate);
 
         await().atMost(DEADLINE).until(() -> Files.readAllLines(runs).size() == 2 && status("gated").builds() == 2
@@ -230,6 +234,7 @@ class GuestBuildsTest {
         awaitServing("gated");
         assertThat(Collector.roundTrip(server, "w.in", "w.out", "hi")).isEqualTo("v4:hi");
         assertThat(Files.readAllLines(runs)).hasSize(2);
+        assertThat(status("gated").queued()).isFalse();
     }
 
     @Test
@@ -371,5 +376,25 @@ class GuestBuildsTest {
                 .build());
         builds.start();
         assertThat(status("rusty").lastError()).startsWith("cargo (/nonexistent/cargo) is not installed: install Debian's");
+    }
+
+    @Test
+    void stoppedBuildsStartAgainAndFollowTheSources() throws Exception {
+        GuestBuildConfig.Builder config = config();
+        Path wat = BuildFixtures.copy("wat-script", sources, "wat");
+        start(config.build());
+        assertThat(status("wat").builds()).isEqualTo(1);
+
+        builds.stop();
+        assertThat(builds.isRunning()).isFalse();
+        BuildFixtures.edit(wat.resolve("guest.wat"), "\"v1:\"", "\"v2:\""); // not seen: stopped
+        builds.start();
+        assertThat(builds.isRunning()).isTrue();
+        assertThat(status("wat").builds()).isEqualTo(1); // its .wasm is there: not built at start
+
+        BuildFixtures.edit(wat.resolve("guest.wat"), "\"v2:\"", "\"v3:\"");
+        awaitBuilds("wat", 2);
+        awaitServing("wat");
+        assertThat(Collector.roundTrip(server, "w.in", "w.out", "hi")).isEqualTo("v3:hi");
     }
 }
