@@ -6,6 +6,8 @@ import io.github.tinywasm.wasi.ModuleInfo;
 import io.github.tinywasm.wasi.WasiModuleException;
 import io.github.tinywasm.wasi.WasiServer;
 import io.github.tinywasm.wasi.autoconfigure.ModulesLocation;
+import io.github.tinywasm.wasi.deploy.GuestBuildStatus;
+import io.github.tinywasm.wasi.deploy.GuestBuilds;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -24,7 +26,9 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 /**
  * The {@code wasi} Actuator endpoint, independent of the technology that exposes it: {@code modules} lists the
  * modules keyed by name, {@code module(name)} shows one, {@code reload(name)} reloads one from its file and says how
- * that went. Over HTTP, {@link WasiEndpointWebExtension} turns the outcome of a reload into a status code.
+ * that went. Over HTTP, {@link WasiEndpointWebExtension} turns the outcome of a reload into a status code. With
+ * build on change ({@code tinywasm.wasi.build.enabled}), a module's detail carries its build status, and a module
+ * whose first build failed (so nothing of it loaded) is shown too, with the compiler's output.
  *
  * <p>Thread-safe: every operation reads snapshots of the server.
  */
@@ -35,15 +39,20 @@ public class WasiEndpoint {
 
     private final WasiServer server;
     private final @Nullable ModulesLocation location;
+    private final @Nullable GuestBuilds builds;
 
     public WasiEndpoint(WasiServer server) {
-        this(server, null);
+        this(server, null, null);
     }
 
-    /** @param location where the modules come from (a class path location is read-only), or {@code null} */
-    public WasiEndpoint(WasiServer server, @Nullable ModulesLocation location) {
+    /**
+     * @param location where the modules come from (a class path location is read-only), or {@code null}
+     * @param builds the guest builds of development mode, or {@code null}
+     */
+    public WasiEndpoint(WasiServer server, @Nullable ModulesLocation location, @Nullable GuestBuilds builds) {
         this.server = server;
         this.location = location;
+        this.builds = builds;
     }
 
     @ReadOperation
@@ -58,7 +67,9 @@ public class WasiEndpoint {
 
     @ReadOperation
     public @Nullable ModuleDescriptor module(@Selector String name) {
-        return server.module(name).map(ModuleDescriptor::of).orElse(null);
+        GuestBuildStatus build = builds != null ? builds.status(name).orElse(null) : null;
+        return server.module(name).map(m -> ModuleDescriptor.of(m, build))
+                .orElseGet(() -> build != null ? ModuleDescriptor.notLoaded(name, build) : null);
     }
 
     /**
@@ -102,16 +113,35 @@ public class WasiEndpoint {
     public record ModulesDescriptor(boolean running, long published, @Nullable String location,
             Map<String, ModuleDescriptor> modules) implements OperationResponseBody {}
 
-    /** One module. */
+    /**
+     * One module.
+     *
+     * @param state the slot's state, or {@code NOT_LOADED} for a module known only from its sources (build on
+     *     change) whose first build has not produced a module
+     * @param build the module's build status in development mode (detail only), or {@code null}
+     */
     public record ModuleDescriptor(String name, String state, List<String> topics, @Nullable String file,
-            @Nullable String sha256, long size, @Nullable Instant loadedAt, @Nullable String engine, long memoryBytes,
-            @Nullable String lastError, @Nullable Instant lastErrorAt, boolean lastLoadFailed, int mailboxDepth,
-            Counters counters) implements OperationResponseBody {
+            @Nullable String sha256, long size, @Nullable Instant loadedAt, @Nullable String engine,
+            @Nullable Long memoryBytes, @Nullable String lastError, @Nullable Instant lastErrorAt,
+            boolean lastLoadFailed, int mailboxDepth, Counters counters, @Nullable GuestBuildStatus build)
+            implements OperationResponseBody {
+
+        /** The state of a module that exists only as sources whose build has not produced a module. */
+        public static final String NOT_LOADED = "NOT_LOADED";
 
         static ModuleDescriptor of(ModuleInfo m) {
+            return of(m, null);
+        }
+
+        static ModuleDescriptor of(ModuleInfo m, @Nullable GuestBuildStatus build) {
             return new ModuleDescriptor(m.name(), m.state().name(), m.topics(), m.file(), m.sha256(), m.size(),
                     m.loadedAt(), m.engine(), m.memoryBytes(), m.lastError(), m.lastErrorAt(), m.lastLoadFailed(),
-                    m.mailboxDepth(), Counters.of(m.counters()));
+                    m.mailboxDepth(), Counters.of(m.counters()), build);
+        }
+
+        static ModuleDescriptor notLoaded(String name, GuestBuildStatus build) {
+            return new ModuleDescriptor(name, NOT_LOADED, List.of(), null, null, 0, null, null, null,
+                    build.lastError(), build.lastFailureAt(), build.failed(), 0, Counters.NONE, build);
         }
     }
 
@@ -124,6 +154,8 @@ public class WasiEndpoint {
      */
     public record Counters(long published, long broadcasts, long delivered, long errors, long traps, long timeouts,
             Map<String, Long> dropped, long calls, double callTimeMs, long swaps, long failedLoads) {
+
+        static final Counters NONE = of(new ModuleCounters(0, 0, 0, 0, 0, 0, Map.of(), 0, 0, 0, 0));
 
         static Counters of(ModuleCounters c) {
             Map<String, Long> dropped = new LinkedHashMap<>();

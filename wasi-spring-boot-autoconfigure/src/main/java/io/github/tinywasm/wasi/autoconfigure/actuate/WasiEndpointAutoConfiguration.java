@@ -1,6 +1,7 @@
 package io.github.tinywasm.wasi.autoconfigure.actuate;
 
 import io.github.tinywasm.wasi.WasiServer;
+import io.github.tinywasm.wasi.deploy.GuestBuilds;
 import io.github.tinywasm.wasi.autoconfigure.ModulesLocation;
 import io.github.tinywasm.wasi.autoconfigure.WasiAutoConfiguration;
 import io.github.tinywasm.wasi.autoconfigure.WasiProperties;
@@ -30,8 +31,9 @@ public final class WasiEndpointAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     @ConditionalOnAvailableEndpoint
-    WasiEndpoint wasiEndpoint(WasiServer server, ObjectProvider<ModulesLocation> location) {
-        return new WasiEndpoint(server, location.getIfAvailable());
+    WasiEndpoint wasiEndpoint(WasiServer server, ObjectProvider<ModulesLocation> location,
+            ObjectProvider<GuestBuilds> builds) {
+        return new WasiEndpoint(server, location.getIfAvailable(), builds.getIfAvailable());
     }
 
     @Bean

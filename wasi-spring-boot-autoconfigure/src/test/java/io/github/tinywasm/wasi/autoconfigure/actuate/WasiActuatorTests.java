@@ -69,7 +69,7 @@ class WasiActuatorTests {
         Files.write(modules.resolve("relay.wasm"), Guests.relay("in", "out"));
         try (WasiServer server = new WasiServer(WasiConfig.builder().modulesDir(modules).watch(false).build())) {
             server.start();
-            WasiEndpointWebExtension web = new WasiEndpointWebExtension(new WasiEndpoint(server, ModulesLocation.of(modules.toString())));
+            WasiEndpointWebExtension web = new WasiEndpointWebExtension(new WasiEndpoint(server, ModulesLocation.of(modules.toString()), null));
 
             assertThat(web.reload("relay").getStatus()).isEqualTo(200);
             assertThat(web.module("relay").getStatus()).isEqualTo(200);
@@ -98,7 +98,7 @@ class WasiActuatorTests {
         try (WasiServer server = new WasiServer(WasiConfig.defaults())) {
             server.start();
             server.load("packaged", Guests.relay("in", "out"));
-            WasiEndpoint endpoint = new WasiEndpoint(server, ModulesLocation.of("classpath:wasm"));
+            WasiEndpoint endpoint = new WasiEndpoint(server, ModulesLocation.of("classpath:wasm"), null);
             assertThat(endpoint.reload("packaged").result()).isEqualTo(WasiEndpoint.ReloadOutcome.Result.READ_ONLY);
             WebEndpointResponse<Object> response = new WasiEndpointWebExtension(endpoint).reload("packaged");
             assertThat(response.getStatus()).isEqualTo(409);
