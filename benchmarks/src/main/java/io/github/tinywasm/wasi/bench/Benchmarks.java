@@ -36,6 +36,15 @@ public final class Benchmarks {
         }
     }
 
+    /** Each round's ratio {@code a[i] / b[i]}, for the spread next to the median. */
+    static String ratios(double[] a, double[] b) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < a.length; i++) {
+            out.append(i == 0 ? "" : " ").append(String.format("%.2f", a[i] / b[i]));
+        }
+        return out.toString();
+    }
+
     /** Median of the values. */
     static double median(double[] values) {
         double[] sorted = values.clone();

@@ -9,9 +9,15 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Delivered messages per second of 64-byte messages from a Java publisher into the C guest {@code sink}
- * through the bus (publish, mailbox, worker hand-off, malloc, write, on_message, free), next to the ceiling:
- * the same per-message guest work ({@link WasmModule#deliver}) called directly in a loop on one thread.
- * Rounds alternate between the two; the medians and their ratio are reported.
+ * through the bus (publish, mailbox, worker hand-off, malloc, write, on_message, free), next to two references
+ * measured in the same run, one thread each:
+ * <ul>
+ *   <li><b>raw Chicory</b>, the ceiling: the same guest work called straight on Chicory with nothing of this
+ *       project ({@link RawChicoryDelivery});
+ *   <li><b>direct deliver</b>: {@link WasmModule#deliver} called in a loop, so that the host's own per-message
+ *       cost (argument checks, call watchdog, the allocation contract) shows apart from the bus's.
+ * </ul>
+ * Rounds alternate between the three; the medians and the ratios to raw Chicory are reported.
  */
 final class DeliveryBenchmark {
 
@@ -22,35 +28,59 @@ final class DeliveryBenchmark {
     static void run() {
         byte[] sink = GuestFiles.read("sink");
         System.out.println();
-        System.out.println("== delivery: 64-byte messages, Java publisher -> bus -> C guest 'sink' vs direct calls");
-        System.out.printf("%-12s %16s %16s %8s%n", "engine", "ceiling msg/s", "bus msg/s", "ratio");
+        System.out.println("== delivery: 64-byte messages into the C guest 'sink': raw Chicory (ceiling), "
+                + "WasmModule.deliver, Java publisher -> bus");
+        System.out.printf("%-12s %14s %14s %14s %10s %10s%n", "engine", "raw msg/s", "deliver msg/s", "bus msg/s",
+                "deliver/raw", "bus/raw");
         for (Engine engine : Engine.values()) {
             int n = engine == Engine.COMPILER ? 2_000_000 : 200_000;
             WasiConfig config = WasiConfig.builder().engine(engine).build();
-            double[] ceiling = new double[ROUNDS];
+            double[] raw = new double[ROUNDS];
+            double[] direct = new double[ROUNDS];
             double[] bus = new double[ROUNDS];
-            ceiling(sink, config, n / 4); // warm-up
+            raw(sink, engine, n / 4); // warm-up
+            direct(sink, config, n / 4);
             bus(sink, config, n / 4);
             for (int r = 0; r < ROUNDS; r++) {
-                ceiling[r] = ceiling(sink, config, n);
+                raw[r] = raw(sink, engine, n);
+                direct[r] = direct(sink, config, n);
                 bus[r] = bus(sink, config, n);
             }
-            double c = Benchmarks.median(ceiling);
+            double c = Benchmarks.median(raw);
+            double d = Benchmarks.median(direct);
             double b = Benchmarks.median(bus);
-            System.out.printf("%-12s %16.0f %16.0f %8.2f%n", engine.name().toLowerCase(), c, b, b / c);
+            System.out.printf("%-12s %14.0f %14.0f %14.0f %10.2f %10.2f%n", engine.name().toLowerCase(), c, d, b,
+                    d / c, b / c);
+            System.out.printf("%-12s bus/raw per round: %s%n", "", Benchmarks.ratios(bus, raw));
         }
     }
 
-    private static Message message() {
+    private static byte[] payload() {
         byte[] payload = new byte[64];
         for (int i = 0; i < payload.length; i++) {
             payload[i] = (byte) i;
         }
-        return Message.of("bench", payload);
+        return payload;
     }
 
-    /** Direct calls: one thread, no bus. */
-    static double ceiling(byte[] wasm, WasiConfig config, int n) {
+    /** Raw Chicory: the guest work with nothing of this project. */
+    static double raw(byte[] wasm, Engine engine, int n) {
+        try (RawChicoryDelivery guest = new RawChicoryDelivery(wasm, engine == Engine.COMPILER)) {
+            byte[] payload = payload();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                guest.deliver(payload);
+            }
+            return n / ((System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    private static Message message() {
+        return Message.of("bench", payload());
+    }
+
+    /** Direct calls of {@link WasmModule#deliver}: one thread, no bus. */
+    static double direct(byte[] wasm, WasiConfig config, int n) {
         try (WasmModule module = WasmModule.standalone("sink", wasm, config)) {
             Message m = message();
             long t0 = System.nanoTime();
