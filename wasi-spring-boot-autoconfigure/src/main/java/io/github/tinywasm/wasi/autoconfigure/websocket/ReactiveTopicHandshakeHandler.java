@@ -81,11 +81,7 @@ public class ReactiveTopicHandshakeHandler implements WebHandler {
                 return refuse(exchange.getResponse(), HttpStatus.FORBIDDEN, "topic not allowed");
             }
             Runnable aborter = REACTOR_NETTY_PRESENT ? ReactorNettySupport.aborter(request) : null;
-            exchange.getAttributes().put(ReactiveTopicWebSocketHandler.TOPIC_ATTRIBUTE, topic);
-            if (aborter != null) {
-                exchange.getAttributes().put(ReactiveTopicWebSocketHandler.ABORTER_ATTRIBUTE, aborter);
-            }
-            return service(aborter != null).handleRequest(exchange, handler);
+            return service(aborter != null).handleRequest(exchange, session -> handler.handle(session, topic, aborter));
         });
     }
 
@@ -94,7 +90,6 @@ public class ReactiveTopicHandshakeHandler implements WebHandler {
         if (service == null) {
             HandshakeWebSocketService created = reactorNetty
                     ? ReactorNettySupport.webSocketService(maxInboundMessageSize) : new HandshakeWebSocketService();
-            created.setSessionAttributePredicate(name -> name.startsWith(ReactiveTopicWebSocketHandler.class.getName()));
             created.start();
             if (reactorNetty) {
                 nettyService = created;

@@ -2,26 +2,19 @@ package io.github.tinywasm.wasi.autoconfigure.websocket;
 
 import org.jspecify.annotations.Nullable;
 import org.springframework.web.reactive.socket.CloseStatus;
-import org.springframework.web.reactive.socket.WebSocketHandler;
 import org.springframework.web.reactive.socket.WebSocketMessage;
 import org.springframework.web.reactive.socket.WebSocketSession;
 import reactor.core.publisher.Mono;
 
 /**
  * The {@code /ws?topic=NAME} endpoint on WebFlux: adapts each reactive session to the {@link TopicFanOut}, which
- * does the fan-out. Expects the topic in the session attributes (put there by
- * {@link ReactiveTopicHandshakeHandler}). Clients are not expected to send anything: their frames are ignored
- * and counted, and one above the inbound size limit closes that session (1009; Reactor Netty refuses it while
- * reading it).
+ * does the fan-out. {@link ReactiveTopicHandshakeHandler} upgrades the request and hands the session over with its
+ * topic. Clients are not expected to send anything: their frames are ignored and counted, and one above the
+ * inbound size limit closes that session (1009; Reactor Netty refuses it while reading it).
  *
  * <p>Threads: the server's (Netty event loops); it keeps no state of its own.
  */
-public class ReactiveTopicWebSocketHandler implements WebSocketHandler {
-
-    /** Session attribute: the decoded topic. */
-    static final String TOPIC_ATTRIBUTE = ReactiveTopicWebSocketHandler.class.getName() + ".topic";
-    /** Session attribute: a {@link Runnable} that ends the connection at once, when the server offers one. */
-    static final String ABORTER_ATTRIBUTE = ReactiveTopicWebSocketHandler.class.getName() + ".aborter";
+public class ReactiveTopicWebSocketHandler {
 
     private final TopicFanOut fanOut;
     private final int maxInboundMessageSize;
@@ -35,14 +28,16 @@ public class ReactiveTopicWebSocketHandler implements WebSocketHandler {
         this.maxInboundMessageSize = maxInboundMessageSize;
     }
 
-    @Override
-    public Mono<Void> handle(WebSocketSession session) {
-        if (!(session.getAttributes().get(TOPIC_ATTRIBUTE) instanceof String topic)) {
-            TopicFanOut.log.error("WebSocket session {} has no topic; closing it (is the handler mapped through"
-                    + " ReactiveTopicHandshakeHandler?)", session.getId());
-            return session.close(CloseStatus.SERVER_ERROR);
-        }
-        Runnable aborter = session.getAttributes().get(ABORTER_ATTRIBUTE) instanceof Runnable r ? r : null;
+    /**
+     * Serves one upgraded session until it ends.
+     *
+     * @param session the session
+     * @param topic its decoded topic
+     * @param aborter ends the connection at once (the server's channel close), or {@code null} if the server
+     *     offers no such thing
+     * @return completes when the session ends
+     */
+    public Mono<Void> handle(WebSocketSession session, String topic, @Nullable Runnable aborter) {
         TopicSession joined = fanOut.open(topic, new ReactiveClientChannel(session, aborter));
         if (joined == null) {
             return session.close(CloseStatus.GOING_AWAY);

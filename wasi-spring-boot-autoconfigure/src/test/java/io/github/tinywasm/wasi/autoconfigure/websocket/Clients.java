@@ -21,6 +21,9 @@ final class Clients {
 
     private Clients() {}
 
+    /** One JDK HTTP client for every WebSocket client: its threads are shared. */
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
     /** A JDK WebSocket client that collects the binary messages it receives and its close status. */
     static final class Reader implements WebSocket.Listener, AutoCloseable {
         private final List<byte[]> frames = new ArrayList<>();
@@ -31,7 +34,7 @@ final class Clients {
 
         static Reader connect(int port, String topic) throws Exception {
             Reader reader = new Reader();
-            reader.socket = HttpClient.newHttpClient().newWebSocketBuilder()
+            reader.socket = HTTP.newWebSocketBuilder()
                     .connectTimeout(Duration.ofSeconds(10))
                     .buildAsync(URI.create("ws://localhost:" + port + "/ws?topic=" + topic), reader)
                     .get(10, TimeUnit.SECONDS);
