@@ -27,6 +27,8 @@ import org.springframework.web.socket.handler.AbstractWebSocketHandler;
 public class TopicWebSocketHandler extends AbstractWebSocketHandler implements DisposableBean {
 
     private static final Logger log = LoggerFactory.getLogger(TopicWebSocketHandler.class);
+    /** How much longer than the send time limit a blocking send may wait. */
+    static final long BLOCKING_SEND_MARGIN_MILLIS = 1000;
     private static final String SESSION_ATTRIBUTE = TopicWebSocketHandler.class.getName() + ".session";
 
     private final TopicFanOut fanOut;
@@ -53,8 +55,10 @@ public class TopicWebSocketHandler extends AbstractWebSocketHandler implements D
             session.close(CloseStatus.SERVER_ERROR);
             return;
         }
-        // bounds the container's own blocking sends (its pong replies), which the fan-out never uses
-        nativeSession.getUserProperties().put(JsrClientChannel.BLOCKING_SEND_TIMEOUT, fanOut.sendTimeLimit().toMillis());
+        // Bounds every blocking send (the senders', the container's pong replies): a little past the send time
+        // limit, so that a send stuck that long is the sweeper's to end (and count as stalled), not a failure.
+        nativeSession.getUserProperties().put(JsrClientChannel.BLOCKING_SEND_TIMEOUT,
+                fanOut.sendTimeLimit().toMillis() + BLOCKING_SEND_MARGIN_MILLIS);
         session.setBinaryMessageSizeLimit(maxInboundMessageSize);
         session.setTextMessageSizeLimit(maxInboundMessageSize);
         TopicSession joined = fanOut.open(topic, new JsrClientChannel(session, nativeSession, senders));
