@@ -74,17 +74,17 @@ final class BlockingSendPool {
 
     /** Queues {@code task} for a sender, or returns false when every sender is pinned (the caller goes async). */
     boolean trySubmit(Task task) {
-        if (watching.compareAndSet(false, true)) {
-            watch.scheduleWithFixedDelay(this::rescue, WATCH_MILLIS, WATCH_MILLIS, TimeUnit.MILLISECONDS);
-        }
-        if (saturated()) {
-            return false;
-        }
         try {
+            if (watching.compareAndSet(false, true)) {
+                watch.scheduleWithFixedDelay(this::rescue, WATCH_MILLIS, WATCH_MILLIS, TimeUnit.MILLISECONDS);
+            }
+            if (saturated()) {
+                return false;
+            }
             senders.execute(task);
             return true;
         } catch (RejectedExecutionException e) {
-            return false;
+            return false; // shut down: the caller writes asynchronously
         }
     }
 

@@ -1,6 +1,7 @@
 package io.github.tinywasm.wasi.autoconfigure.websocket;
 
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One WebSocket client as the {@link TopicFanOut} sees it: the thin, stack-specific side of a session (a JSR-356
@@ -16,7 +17,7 @@ interface ClientChannel {
     String id();
 
     /** The client's address, for log lines, or {@code null}. */
-    Object remoteAddress();
+    @Nullable Object remoteAddress();
 
     /**
      * Writes {@code frames}, in order, as binary frames, without blocking. Calls {@code done} exactly once, when
