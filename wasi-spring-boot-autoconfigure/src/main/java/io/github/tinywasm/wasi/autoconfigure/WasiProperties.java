@@ -87,13 +87,15 @@ public record WasiProperties(
     /**
      * WebSocket endpoint that pushes guests' ws_broadcast frames to browsers.
      *
-     * @param enabled Whether to register the WebSocket endpoint (servlet web applications only).
+     * @param enabled Whether to register the WebSocket endpoint (needs Spring MVC with a JSR-356 container, or
+     *     WebFlux).
      * @param path Path of the endpoint; clients connect to PATH?topic=NAME.
      * @param allowedOrigins Origins allowed to connect (e.g. https://app.example.com, or * for any). Empty: same
      *     origin only.
-     * @param sendBufferSize Most bytes queued for one client; frames beyond it are dropped for that client only, and
-     *     counted.
-     * @param sendTimeLimit Longest one frame may take to reach a client before the session is closed as stalled.
+     * @param sendBufferSize Most bytes held for one client, queued or being written; frames beyond it are dropped for
+     *     that client only, and counted.
+     * @param sendTimeLimit Longest a write to one client may take; a session whose write takes longer has stalled and
+     *     its connection is ended (the client sees 1006), once, and counted.
      * @param maxInboundMessageSize Largest frame a client may send; the endpoint does not expect any, and closes a
      *     session that sends more (1009).
      */

@@ -6,7 +6,7 @@ import io.github.tinywasm.wasi.ModuleInfo;
 import io.github.tinywasm.wasi.WasiListener;
 import io.github.tinywasm.wasi.WasiModuleException;
 import io.github.tinywasm.wasi.WasiServer;
-import io.github.tinywasm.wasi.autoconfigure.websocket.TopicWebSocketHandler;
+import io.github.tinywasm.wasi.autoconfigure.websocket.TopicFanOut;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.binder.BaseUnits;
@@ -57,13 +57,13 @@ public class WasiMetrics implements MeterBinder, DisposableBean {
     private static final String OUTCOME = "outcome";
 
     private final WasiServer server;
-    private final @Nullable TopicWebSocketHandler webSocket;
+    private final @Nullable TopicFanOut webSocket;
     private final Listener listener = new Listener();
     /** Meters of each module, to remove them with it. Guarded by {@code this}. */
     private final Map<String, List<Meter>> modules = new HashMap<>();
     private @Nullable MeterRegistry registry;
 
-    public WasiMetrics(WasiServer server, @Nullable TopicWebSocketHandler webSocket) {
+    public WasiMetrics(WasiServer server, @Nullable TopicFanOut webSocket) {
         this.server = server;
         this.webSocket = webSocket;
     }
@@ -85,9 +85,9 @@ public class WasiMetrics implements MeterBinder, DisposableBean {
         }
         FunctionCounter.builder("wasi.bus.published", server, WasiServer::publishedCount).baseUnit(BaseUnits.MESSAGES)
                 .description("Messages published on the bus, by guests and the application").register(registry);
-        TopicWebSocketHandler ws = webSocket;
+        TopicFanOut ws = webSocket;
         if (ws != null) {
-            Gauge.builder("wasi.websocket.sessions", ws, TopicWebSocketHandler::sessionCount)
+            Gauge.builder("wasi.websocket.sessions", ws, TopicFanOut::sessionCount)
                     .description("Open WebSocket sessions").register(registry);
             FunctionCounter.builder("wasi.websocket.frames.sent", ws, h -> h.stats().framesSent())
                     .description("Frames written to WebSocket clients").register(registry);
@@ -95,7 +95,7 @@ public class WasiMetrics implements MeterBinder, DisposableBean {
                     .tag("reason", "buffer-full")
                     .description("Frames dropped for a client whose send buffer was full").register(registry);
             FunctionCounter.builder("wasi.websocket.sessions.stalled", ws, h -> h.stats().stalledClosed())
-                    .description("Sessions closed because a frame exceeded the send time limit").register(registry);
+                    .description("Sessions ended because a write to the client exceeded the send time limit").register(registry);
         }
     }
 

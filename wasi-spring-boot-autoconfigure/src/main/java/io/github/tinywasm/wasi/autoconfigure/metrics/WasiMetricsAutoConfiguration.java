@@ -2,7 +2,7 @@ package io.github.tinywasm.wasi.autoconfigure.metrics;
 
 import io.github.tinywasm.wasi.WasiServer;
 import io.github.tinywasm.wasi.autoconfigure.WasiAutoConfiguration;
-import io.github.tinywasm.wasi.autoconfigure.websocket.TopicWebSocketHandler;
+import io.github.tinywasm.wasi.autoconfigure.websocket.TopicFanOut;
 import io.github.tinywasm.wasi.autoconfigure.websocket.WasiWebSocketAutoConfiguration;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.beans.factory.ObjectProvider;
@@ -22,7 +22,7 @@ public final class WasiMetricsAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    WasiMetrics wasiMetrics(WasiServer server, ObjectProvider<TopicWebSocketHandler> webSocket) {
+    WasiMetrics wasiMetrics(WasiServer server, ObjectProvider<TopicFanOut> webSocket) {
         return new WasiMetrics(server, webSocket.getIfAvailable());
     }
 }

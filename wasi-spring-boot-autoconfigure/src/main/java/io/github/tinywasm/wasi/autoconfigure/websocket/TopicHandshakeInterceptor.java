@@ -11,11 +11,9 @@ import org.springframework.http.server.ServerHttpRequest;
 import org.springframework.http.server.ServerHttpResponse;
 import org.springframework.web.socket.WebSocketHandler;
 import org.springframework.web.socket.server.HandshakeInterceptor;
-import org.springframework.web.util.UriComponentsBuilder;
-import org.springframework.web.util.UriUtils;
 
 /**
- * Reads the {@code topic} query parameter before the upgrade: none or empty gets HTTP 400, a topic the
+ * Spring MVC side of the handshake of {@code /ws}. Reads the {@code topic} query parameter before the upgrade: none or empty gets HTTP 400, a topic the
  * {@link TopicAccessPolicy} denies gets HTTP 403; otherwise the decoded topic goes into the session's
  * attributes under {@link #TOPIC_ATTRIBUTE}.
  */
@@ -25,7 +23,6 @@ public class TopicHandshakeInterceptor implements HandshakeInterceptor {
     public static final String TOPIC_ATTRIBUTE = TopicHandshakeInterceptor.class.getName() + ".topic";
 
     private static final Logger log = LoggerFactory.getLogger(TopicHandshakeInterceptor.class);
-    private static final int MAX_TOPIC_LENGTH = 1024;
 
     private final TopicAccessPolicy policy;
 
@@ -36,13 +33,10 @@ public class TopicHandshakeInterceptor implements HandshakeInterceptor {
     @Override
     public boolean beforeHandshake(ServerHttpRequest request, ServerHttpResponse response, WebSocketHandler wsHandler,
             Map<String, Object> attributes) {
-        String raw = UriComponentsBuilder.fromUri(request.getURI()).build().getQueryParams().getFirst("topic");
-        String topic = raw == null ? "" : UriUtils.decode(raw, StandardCharsets.UTF_8);
-        if (topic.isBlank()) {
-            return refuse(response, HttpStatus.BAD_REQUEST, "missing topic: connect to " + request.getURI().getPath() + "?topic=NAME");
-        }
-        if (topic.length() > MAX_TOPIC_LENGTH) {
-            return refuse(response, HttpStatus.BAD_REQUEST, "topic longer than " + MAX_TOPIC_LENGTH + " characters");
+        TopicQuery query = TopicQuery.of(request.getURI());
+        String topic = query.topic();
+        if (topic == null) {
+            return refuse(response, HttpStatus.BAD_REQUEST, String.valueOf(query.refusal()));
         }
         TopicAccessRequest access = new TopicAccessRequest(topic, request.getURI(),
                 HttpHeaders.readOnlyHttpHeaders(request.getHeaders()), request.getPrincipal(), request.getRemoteAddress());

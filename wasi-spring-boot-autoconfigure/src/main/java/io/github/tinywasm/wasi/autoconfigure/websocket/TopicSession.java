@@ -1,52 +1,62 @@
 package io.github.tinywasm.wasi.autoconfigure.websocket;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
-import org.springframework.web.socket.WebSocketSession;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
- * One client of one topic, with its own bounded queue of frames. The broadcasting thread only enqueues; a
- * sender thread writes the queued frames with the container's blocking send, a few at a time, so a client
- * that stops reading holds up at most the one sender thread writing to it (and only until the send time limit
- * closes it; the handler adds sender threads meanwhile, see {@link TopicWebSocketHandler}).
+ * One client of one topic in the {@link TopicFanOut}: its bounded queue of frames and its write state.
  *
- * <p>Guarded by {@code this}: the queue, its byte count, {@code sending}, {@code sendStartedAt} and
- * {@code closed}. At most one sender runs {@link #pump()} for a session at a time ({@code sending}).
+ * <p>Frames go out in batches: when the client is idle, the thread that queues a frame starts a write of
+ * everything queued; when a write completes, the thread completing it (the container's or the event loop's)
+ * starts the next one with everything queued meanwhile. So there is one hand-off per batch, not per frame, and
+ * a client that stops reading holds no thread at all: its write simply does not complete, its queue fills up
+ * (frames beyond the buffer limit are dropped for it alone), and the sweeper closes it once its write has
+ * waited longer than the send time limit.
+ *
+ * <p>Guarded by {@code this}: the queue, the byte counts, {@code writing}, {@code writeStartedAt},
+ * {@code state} and {@code afterWrite}. The channel is never called while holding the monitor. At most one
+ * write is in flight ({@code writing}).
  */
 final class TopicSession {
 
-    /** Frames one pump writes before it yields its thread to other sessions. */
-    private static final int FRAMES_PER_TURN = 256;
-
     /** Outcome of {@link #offer(byte[])}. */
     enum Offer {
-        /** Queued behind frames a sender is already writing. */
+        /** Queued behind a write in flight. */
         QUEUED,
-        /** Queued, and no sender is writing: the caller must run {@link #pump()} on a sender thread. */
+        /** Queued, and the client was idle: the caller must call {@link #startWriting()}. */
         START,
-        /** Dropped: the queue is at the buffer limit. */
+        /** Dropped: the buffer is full. */
         DROPPED,
-        /** The session is closed. */
+        /** The session is closing or closed. */
         CLOSED
     }
 
-    private final WebSocketSession session;
-    private final jakarta.websocket.RemoteEndpoint.Basic remote;
+    private enum State {
+        OPEN,
+        /** A close was decided (stalled, failed, shutting down): nothing more is queued or written. */
+        CLOSING,
+        /** The connection is gone. */
+        CLOSED
+    }
+
+    private final ClientChannel channel;
     private final String topic;
     private final long bufferLimit;
-    private final TopicWebSocketHandler.Stats stats;
+    private final TopicFanOut.Stats stats;
 
-    private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
-    private long queuedBytes;
-    private boolean sending;
-    private long sendStartedAt;
-    private boolean closed;
+    private List<byte[]> queue = new ArrayList<>();
+    /** Bytes queued plus bytes of the write in flight: what the client holds in memory. */
+    private long bufferedBytes;
+    private long inFlightBytes;
+    private boolean writing;
+    private long writeStartedAt;
+    private State state = State.OPEN;
+    private @Nullable Runnable afterWrite;
 
-    TopicSession(WebSocketSession session, jakarta.websocket.Session nativeSession, String topic, long bufferLimit,
-            TopicWebSocketHandler.Stats stats) {
-        this.session = session;
-        this.remote = nativeSession.getBasicRemote();
+    TopicSession(ClientChannel channel, String topic, long bufferLimit, TopicFanOut.Stats stats) {
+        this.channel = channel;
         this.topic = topic;
         this.bufferLimit = bufferLimit;
         this.stats = stats;
@@ -56,84 +66,190 @@ final class TopicSession {
         return topic;
     }
 
-    WebSocketSession session() {
-        return session;
+    ClientChannel channel() {
+        return channel;
     }
 
     /**
-     * Queues one binary frame. A frame that would take the queue past the buffer limit is dropped for this
-     * client only (a frame larger than the limit still goes when nothing else is queued).
+     * Queues one frame. A frame that would take the client past the buffer limit is dropped for this client
+     * only; a frame larger than the limit still goes when nothing else is buffered.
      */
     synchronized Offer offer(byte[] frame) {
-        if (closed) {
+        if (state != State.OPEN) {
             return Offer.CLOSED;
         }
-        if ((!queue.isEmpty() || sending) && queuedBytes + frame.length > bufferLimit) {
+        if (bufferedBytes > 0 && bufferedBytes + frame.length > bufferLimit) {
             return Offer.DROPPED;
         }
-        queue.addLast(frame);
-        queuedBytes += frame.length;
-        if (sending) {
+        queue.add(frame);
+        bufferedBytes += frame.length;
+        if (writing) {
             return Offer.QUEUED;
         }
-        sending = true;
+        writing = true;
         return Offer.START;
     }
 
-    /**
-     * Writes up to {@value #FRAMES_PER_TURN} queued frames; runs after {@link #offer} returned
-     * {@link Offer#START}, or after a previous turn.
-     *
-     * @return whether frames are left and the caller should schedule another turn
-     */
-    boolean pump() {
-        for (int i = 0; i < FRAMES_PER_TURN; i++) {
-            byte[] next;
-            synchronized (this) {
-                next = closed ? null : queue.pollFirst();
-                if (next == null) {
-                    sending = false;
-                    return false;
-                }
-                queuedBytes -= next.length;
-                sendStartedAt = System.nanoTime();
-            }
-            try {
-                remote.sendBinary(ByteBuffer.wrap(next));
-                stats.sent();
-            } catch (IOException | RuntimeException e) {
-                failed();
-                return false;
-            } finally {
-                synchronized (this) {
-                    sendStartedAt = 0;
-                }
-            }
-        }
+    /** Writes everything queued, after {@link #offer} returned {@link Offer#START}. */
+    void startWriting() {
+        List<byte[]> batch;
         synchronized (this) {
-            if (closed || queue.isEmpty()) {
-                sending = false;
-                return false;
+            batch = takeBatch();
+        }
+        writeLoop(batch);
+    }
+
+    /** Takes the whole queue as the next batch, or ends writing when there is none. Holds the monitor. */
+    private @Nullable List<byte[]> takeBatch() {
+        if (state != State.OPEN || queue.isEmpty()) {
+            writing = false;
+            return null;
+        }
+        List<byte[]> batch = queue;
+        queue = new ArrayList<>(Math.max(8, batch.size()));
+        inFlightBytes = bufferedBytes;
+        writeStartedAt = System.nanoTime();
+        return batch;
+    }
+
+    /** Writes batches until one completes asynchronously; its completion goes on from there. */
+    private void writeLoop(@Nullable List<byte[]> batch) {
+        while (batch != null) {
+            Write write = new Write(batch.size());
+            try {
+                channel.write(batch, write);
+            } catch (RuntimeException e) {
+                write.failed(e);
             }
-            return true;
+            batch = write.detach();
         }
     }
 
-    private void failed() {
-        stats.sendFailed();
-        close();
+    /** Ends the write in flight; returns the next batch to write, or {@code null}. */
+    private @Nullable List<byte[]> finished(int frames, @Nullable Throwable failure) {
+        List<byte[]> next = null;
+        Runnable after = null;
+        boolean broke = false;
+        synchronized (this) {
+            bufferedBytes -= inFlightBytes;
+            inFlightBytes = 0;
+            writeStartedAt = 0;
+            if (state == State.OPEN && failure != null) {
+                state = State.CLOSING;
+                dropQueue();
+                broke = true;
+            }
+            if (state == State.OPEN) {
+                next = takeBatch();
+            } else {
+                writing = false;
+                after = afterWrite;
+                afterWrite = null;
+            }
+        }
+        if (failure == null) {
+            stats.sent.add(frames);
+        } else if (broke) {
+            stats.sendFailures.increment();
+            TopicFanOut.log.debug("WebSocket session {} of '{}': write failed, closing it: {}", channel.id(), topic,
+                    failure.toString());
+            channel.abort(TopicFanOut.SERVER_ERROR, "write failed");
+        }
+        if (after != null) {
+            after.run();
+        }
+        return next;
     }
 
-    /** Nanoseconds the frame being written has been waiting, or 0 when none is. */
-    synchronized long stalledFor(long now) {
-        return sendStartedAt == 0 ? 0 : now - sendStartedAt;
+    private void dropQueue() {
+        queue = new ArrayList<>();
+        bufferedBytes = inFlightBytes;
     }
 
-    /** Stops sending and forgets queued frames; the session itself is closed by the caller. */
-    synchronized void close() {
-        closed = true;
-        sending = false;
-        queue.clear();
-        queuedBytes = 0;
+    /**
+     * Decides that this client stalled when its write has waited longer than {@code limitNanos}. True only
+     * once: the caller then counts it and aborts the channel.
+     */
+    synchronized boolean stalled(long now, long limitNanos) {
+        if (state != State.OPEN || !writing || writeStartedAt == 0 || now - writeStartedAt <= limitNanos) {
+            return false;
+        }
+        state = State.CLOSING;
+        dropQueue();
+        return true;
+    }
+
+    /**
+     * Starts closing for shutdown: drops what is queued and sends the close frame now when no write is in
+     * flight, else as soon as it completes.
+     *
+     * @return whether the session was open
+     */
+    boolean closeGoingAway(long maxWaitMillis) {
+        Runnable close = () -> channel.close(TopicFanOut.GOING_AWAY, "server shutting down", maxWaitMillis);
+        synchronized (this) {
+            if (state != State.OPEN) {
+                return false;
+            }
+            state = State.CLOSING;
+            dropQueue();
+            if (writing) {
+                afterWrite = close;
+                return true;
+            }
+        }
+        close.run();
+        return true;
+    }
+
+    /** The connection is gone: forget everything queued. */
+    synchronized void closed() {
+        state = State.CLOSED;
+        dropQueue();
+        afterWrite = null;
+    }
+
+    /**
+     * Completion of one batch, trampolined: a write that completes on the thread that started it returns to
+     * {@link #writeLoop} instead of recursing; one that completes later goes on on the completing thread.
+     * States: 0 in progress, 1 completed on the starting thread, 2 the starter left, 3 done.
+     */
+    private final class Write extends AtomicInteger implements ClientChannel.WriteCallback {
+        private final int frames;
+        private volatile @Nullable Throwable failure;
+
+        Write(int frames) {
+            this.frames = frames;
+        }
+
+        @Override
+        public void written() {
+            complete(null);
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            complete(cause);
+        }
+
+        private void complete(@Nullable Throwable cause) {
+            failure = cause;
+            if (compareAndSet(0, 1)) {
+                return;
+            }
+            if (compareAndSet(2, 3)) {
+                writeLoop(finished(frames, cause));
+            }
+        }
+
+        @Nullable List<byte[]> detach() {
+            if (compareAndSet(0, 2)) {
+                return null;
+            }
+            if (compareAndSet(1, 3)) {
+                return finished(frames, failure);
+            }
+            return null;
+        }
     }
 }

@@ -9,12 +9,39 @@ import io.github.tinywasm.wasi.WasiConfig;
 import io.github.tinywasm.wasi.WasiModuleException;
 import io.github.tinywasm.wasi.WasiServer;
 import io.micrometer.core.instrument.Meter;
+import io.github.tinywasm.wasi.autoconfigure.WasiAutoConfiguration;
+import io.github.tinywasm.wasi.autoconfigure.websocket.WasiWebSocketAutoConfiguration;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.convert.ApplicationConversionService;
+import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
 
 /** Meters follow Micrometer's conventions and the modules' life: loads are not swaps, units are base units, an unloaded module's meters go. */
 class WasiMetricsTests {
+
+    @TempDir
+    Path modules;
+
+    @Test
+    void webFluxApplicationsGetTheWebSocketMetersToo() {
+        new ReactiveWebApplicationContextRunner()
+                .withInitializer(c -> c.getBeanFactory().setConversionService(ApplicationConversionService.getSharedInstance()))
+                .withConfiguration(AutoConfigurations.of(WasiAutoConfiguration.class, WasiWebSocketAutoConfiguration.class,
+                        WasiMetricsAutoConfiguration.class))
+                .withBean(MeterRegistry.class, SimpleMeterRegistry::new)
+                .withPropertyValues("tinywasm.wasi.modules-dir=" + modules, "tinywasm.wasi.watch=false")
+                .run(context -> {
+                    MeterRegistry registry = context.getBean(MeterRegistry.class);
+                    context.getBean(WasiMetrics.class).bindTo(registry);
+                    assertThat(registry.find("wasi.websocket.sessions").gauge()).isNotNull();
+                    assertThat(registry.find("wasi.websocket.frames.sent").functionCounter()).isNotNull();
+                });
+    }
 
     @Test
     void constructingTheBinderHasNoSideEffectAndBindingRegistersEverythingOnce() {

@@ -1,0 +1,30 @@
+package io.github.tinywasm.wasi.it.reactive;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.tinywasm.wasi.autoconfigure.websocket.ReactiveTopicWebSocketHandler;
+import io.github.tinywasm.wasi.it.WebSocketEndpointSuite;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.util.ClassUtils;
+
+/** The WebSocket suite on WebFlux with Reactor Netty, with the starter's real dependency set. */
+class ReactiveWebSocketTests extends WebSocketEndpointSuite {
+
+    @Override
+    protected Class<?> application() {
+        return ReactiveApplication.class;
+    }
+
+    @Test
+    void theApplicationIsAReactiveOneOnNettyWithoutServletClasses() throws Exception {
+        ConfigurableApplicationContext context = start();
+        assertThat(((WebServerApplicationContext) context).getWebServer().getClass().getName()).contains("Netty");
+        assertThat(context.getBeansOfType(ReactiveTopicWebSocketHandler.class)).hasSize(1);
+        assertThat(context.containsBean("topicWebSocketHandler")).isFalse();
+        // the starter brought no servlet stack with it
+        assertThat(ClassUtils.isPresent("jakarta.servlet.Servlet", null)).isFalse();
+        assertThat(ClassUtils.isPresent("org.apache.catalina.startup.Tomcat", null)).isFalse();
+    }
+}
