@@ -290,6 +290,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         recordError(e); // first: whoever sees a counter move must see the error that moved it
         switch (e.kind()) {
             case NO_ALLOCATOR -> dropped.get(DropReason.NO_ALLOCATOR).increment();
+            case NO_MEMORY -> dropped.get(DropReason.NO_MEMORY).increment();
             case TIMEOUT -> timeouts.increment();
             case TRAP -> traps.increment();
             default -> { }
@@ -366,7 +367,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         return new ModuleInfo(name, state, m != null ? List.copyOf(m.topics()) : List.of(),
                 v != null && v.file() != null ? v.file().toString() : null,
                 m != null && v != null ? v.sha256() : null, v != null ? v.size() : 0,
-                v != null ? v.loadedAt() : null, m != null ? m.engine() : null, m != null ? m.memoryBytes() : 0,
+                v != null ? v.loadedAt() : null, m != null ? m.engine() : null, m != null && m.hasMemory() ? Long.valueOf(m.memoryBytes()) : null,
                 lastError, lastErrorAt, lastLoadFailed, mailbox.depth(), counters);
     }
 }

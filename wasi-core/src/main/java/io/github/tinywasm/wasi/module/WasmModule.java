@@ -158,7 +158,7 @@ public final class WasmModule implements AutoCloseable {
         WasmModule module = null;
         try {
             Instance.Builder builder = Instance.builder(parsed)
-                    .withImportValues(host.imports(binding, wasi))
+                    .withImportValues(host.imports(binding, wasi, definesMemory(parsed)))
                     .withMemoryFactory(ByteArrayMemory::new)
                     .withStart(false);
             if (limits != null) {
@@ -198,7 +198,7 @@ public final class WasmModule implements AutoCloseable {
             String what = imp.module() + "." + imp.name();
             if (imp.importType() != ExternalType.FUNCTION) {
                 throw new WasiModuleException(name, Kind.LINK, "imports " + imp.importType().name().toLowerCase()
-                        + " " + what + ", but the host provides only functions (a module must define and export its own memory)");
+                        + " " + what + ", but the host provides only functions (a module defines its own memory, if it needs one)");
             }
             if (HostBuilder.ENV.equals(imp.module())) {
                 FunctionType expected = HostBuilder.envType(imp.name());
@@ -216,14 +216,13 @@ public final class WasmModule implements AutoCloseable {
                         + ", which the host does not provide (modules: env, " + HostBuilder.WASI + ")");
             }
         }
-        ExportSection exports = parsed.exportSection();
-        for (int i = 0; i < exports.exportCount(); i++) {
-            Export e = exports.getExport(i);
-            if (e.exportType() == ExternalType.MEMORY && "memory".equals(e.name())) {
-                return;
-            }
-        }
-        throw new WasiModuleException(name, Kind.LINK, "does not export its memory as 'memory'");
+        // Every export is optional, memory included (tinywasm/wasi loads a header-only module): what needs memory
+        // fails later, as an error of this module (HostBuilder, deliver).
+    }
+
+    /** Whether the module defines a memory (imported memories are refused by checkImports). */
+    private static boolean definesMemory(com.dylibso.chicory.wasm.WasmModule parsed) {
+        return parsed.memorySection().isPresent() && parsed.memorySection().get().memoryCount() > 0;
     }
 
     private static MemoryLimits memoryLimits(String name, com.dylibso.chicory.wasm.WasmModule parsed, WasiConfig config) {
@@ -294,6 +293,10 @@ public final class WasmModule implements AutoCloseable {
         ExportFunction handler = onTopicMessage != null ? onTopicMessage : onMessage;
         if (handler == null) {
             return;
+        }
+        if (memory == null) {
+            throw new WasiModuleException(name, Kind.NO_MEMORY,
+                    "cannot deliver a message: the module has no memory to receive it in");
         }
         byte[] payload = MessageAccess.payloadArray(message);
         int ptr = place(payload);
@@ -467,9 +470,14 @@ public final class WasmModule implements AutoCloseable {
         return onMessage != null || onTopicMessage != null;
     }
 
-    /** Current linear memory size in bytes. */
+    /** Whether the module has a linear memory (index 0, exported or not); pointers are offsets into it. */
+    public boolean hasMemory() {
+        return memory != null;
+    }
+
+    /** Current linear memory size in bytes; 0 for a module without memory (see {@link #hasMemory()}). */
     public long memoryBytes() {
-        return (long) memory.pages() * Memory.PAGE_SIZE;
+        return memory != null ? (long) memory.pages() * Memory.PAGE_SIZE : 0;
     }
 
     @Override
