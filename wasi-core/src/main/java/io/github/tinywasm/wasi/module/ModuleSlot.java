@@ -264,8 +264,11 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         BusInterceptor.Scope scope = context.interceptor().beforeProcess(name, message);
         Throwable failure = null;
         try {
-            m.deliver(message);
+            WasiModuleException cleanup = m.deliver(message);
             delivered.increment();
+            if (cleanup != null) {
+                guestError(cleanup, message); // delivered all the same: only the free() after it failed
+            }
         } catch (WasiModuleException e) {
             failure = e;
             guestError(e, message);

@@ -287,12 +287,19 @@ public final class WasmModule implements AutoCloseable {
 
     /**
      * Places the payload in guest memory (from {@code malloc}/{@code alloc}), calls {@code on_topic_message}
-     * or {@code on_message}, then {@code free} if exported.
+     * or {@code on_message}, then {@code free} on each buffer if exported.
+     *
+     * <p>The message is delivered once the handler returns: a {@code free} that fails afterwards does not undo
+     * that, so it is returned rather than thrown. Every buffer is freed even if freeing another one failed.
+     *
+     * @return {@code null}, or the error of a {@code free} that failed after the message was delivered
+     * @throws WasiModuleException if the message could not be delivered (no memory, no allocator, or the handler
+     *     failed); the buffers already placed are freed first
      */
-    public void deliver(Message message) {
+    public WasiModuleException deliver(Message message) {
         ExportFunction handler = onTopicMessage != null ? onTopicMessage : onMessage;
         if (handler == null) {
-            return;
+            return null;
         }
         if (memory == null) {
             throw new WasiModuleException(name, Kind.NO_MEMORY,
@@ -301,24 +308,49 @@ public final class WasmModule implements AutoCloseable {
         byte[] payload = MessageAccess.payloadArray(message);
         int ptr = place(payload);
         int topicPtr = 0;
-        byte[] topic = null;
         try {
             if (handler == onTopicMessage) {
-                topic = message.topic().getBytes(StandardCharsets.UTF_8);
+                byte[] topic = message.topic().getBytes(StandardCharsets.UTF_8);
                 topicPtr = place(topic);
                 call("on_topic_message", handler, topicPtr, topic.length, ptr, payload.length);
             } else {
                 call("on_message", handler, ptr, payload.length);
             }
-        } finally {
-            if (free != null) {
-                if (ptr != 0) {
-                    call("free", free, ptr);
-                }
-                if (topicPtr != 0) {
-                    call("free", free, topicPtr);
-                }
+        } catch (WasiModuleException failed) {
+            WasiModuleException freeFailed = free(ptr, topicPtr);
+            if (freeFailed != null) {
+                failed.addSuppressed(freeFailed);
             }
+            throw failed;
+        }
+        return free(ptr, topicPtr);
+    }
+
+    /** Frees both buffers (0 = none); returns the first failure, with a second one suppressed in it. */
+    private WasiModuleException free(int ptr, int topicPtr) {
+        if (free == null) {
+            return null;
+        }
+        WasiModuleException first = freeOne(ptr);
+        WasiModuleException second = freeOne(topicPtr);
+        if (first == null) {
+            return second;
+        }
+        if (second != null) {
+            first.addSuppressed(second);
+        }
+        return first;
+    }
+
+    private WasiModuleException freeOne(int ptr) {
+        if (ptr == 0) {
+            return null; // free(NULL) is a no-op in C; an empty payload may sit at 0 (malloc(0) returned 0)
+        }
+        try {
+            call("free", free, ptr);
+            return null;
+        } catch (WasiModuleException e) {
+            return e;
         }
     }
 
@@ -329,11 +361,14 @@ public final class WasmModule implements AutoCloseable {
         }
         int ptr = (int) call("malloc", malloc, bytes.length)[0];
         long end = (ptr & 0xFFFFFFFFL) + bytes.length;
-        if (ptr == 0 || end > (long) memory.pages() * Memory.PAGE_SIZE) {
+        // malloc(0) may return 0 (C allows it, TinyGo does it): an empty payload needs no buffer.
+        if ((ptr == 0 && bytes.length > 0) || end > (long) memory.pages() * Memory.PAGE_SIZE) {
             throw new WasiModuleException(name, Kind.NO_ALLOCATOR,
                     "malloc(" + bytes.length + ") returned " + (ptr & 0xFFFFFFFFL) + ", not a usable buffer");
         }
-        memory.write(ptr, bytes);
+        if (bytes.length > 0) {
+            memory.write(ptr, bytes);
+        }
         return ptr;
     }
 
