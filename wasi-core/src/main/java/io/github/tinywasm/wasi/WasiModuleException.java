@@ -22,8 +22,10 @@ public class WasiModuleException extends RuntimeException {
         NO_ALLOCATOR,
         /** The guest called {@code proc_exit} with a non-zero code. */
         EXIT,
-        /** The module's file could not be read, or is larger than the configured maximum module size. */
+        /** The module's file could not be read. */
         IO,
+        /** The module's file or bytes are larger than the configured maximum module size. */
+        TOO_LARGE,
         /**
          * Something needed the module's memory and the module has none: a host call passing a pointer, or a message
          * to deliver.

@@ -140,6 +140,9 @@ public final class WasiServer implements AutoCloseable {
                     loadFile(file, false);
                 } catch (WasiModuleException e) {
                     // recorded on the slot and logged by it
+                } catch (RuntimeException | Error e) {
+                    log.error("[{}] cannot load {}: {}", ModuleFiles.moduleName(file.getFileName().toString()),
+                            file.getFileName(), e.toString(), e);
                 }
             }
             if (watcher != null) {
@@ -218,7 +221,23 @@ public final class WasiServer implements AutoCloseable {
     /** Loads module {@code name} from {@code file}; see {@link #load(String, byte[])}. */
     public ModuleInfo load(String name, Path file) {
         Path absolute = file.toAbsolutePath().normalize();
-        return load(name, ModuleFiles.read(name, absolute), absolute);
+        return load(name, read(name, absolute), absolute);
+    }
+
+    /** Reads a module's file; a failure is a failed load of that module, recorded on its slot, then thrown. */
+    private byte[] read(String name, Path file) {
+        requireName(name);
+        try {
+            return ModuleFiles.read(name, file, config.maxModuleSize());
+        } catch (WasiModuleException e) {
+            while (true) {
+                ModuleSlot slot = slots.computeIfAbsent(name, n -> new ModuleSlot(n, slotContext));
+                if (slot.loadFailed(e)) {
+                    throw e;
+                }
+                slots.remove(name, slot); // closed meanwhile: record it on a fresh slot
+            }
+        }
     }
 
     /** Reloads a module from the file it was loaded from, or from {@code <modulesDir>/<name>.wasm}. */
@@ -309,7 +328,7 @@ public final class WasiServer implements AutoCloseable {
     boolean loadFile(Path path, boolean skipUnchanged) {
         Path file = path.toAbsolutePath().normalize();
         String name = ModuleFiles.moduleName(file.getFileName().toString());
-        byte[] bytes = ModuleFiles.read(name, file);
+        byte[] bytes = read(name, file);
         ModuleSlot slot = slots.get(name);
         String sha = ModuleFiles.sha256(bytes);
         if (skipUnchanged && slot != null && sha.equals(slot.attemptedSha256())) {

@@ -124,7 +124,8 @@ public final class ModuleDirectoryWatcher implements AutoCloseable {
                 settle(System.nanoTime());
             } catch (InterruptedException | ClosedWatchServiceException e) {
                 return;
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {
+                // Whatever one round throws (an OutOfMemoryError included), the folder must stay watched.
                 log.error("Watcher of {} failed on one round; it keeps watching", dir, e);
             }
         }
@@ -201,7 +202,7 @@ public final class ModuleDirectoryWatcher implements AutoCloseable {
             server.load(dir.resolve(file));
         } catch (WasiModuleException e) {
             // the slot has recorded and logged it; the previous version keeps serving
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             log.error("[{}] cannot load {}: {}", name, file, e.toString(), e);
         }
     }

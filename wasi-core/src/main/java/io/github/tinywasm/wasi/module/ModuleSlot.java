@@ -155,6 +155,28 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         }
     }
 
+    /**
+     * Records a load that failed before there were bytes to load (the file could not be read, or is too large),
+     * as a failed load of this slot: logged, counted, and FAILED unless a version serves.
+     *
+     * @return false if the slot was already closed (the caller makes a new slot)
+     */
+    public boolean loadFailed(WasiModuleException e) {
+        swapLock.lock();
+        MDC.put(MDC_KEY, name);
+        try {
+            if (state == ModuleState.CLOSED || state == ModuleState.UNLOADING) {
+                return false;
+            }
+            attemptedSha256 = null; // whatever the file holds next is worth a try
+            loadFailed(e, current != null, System.nanoTime());
+            return true;
+        } finally {
+            MDC.remove(MDC_KEY);
+            swapLock.unlock();
+        }
+    }
+
     private void commit(WasmModule old, WasmModule next, Version v) {
         Set<String> before = old != null ? old.topics() : Set.of();
         Set<String> after = next.topics();

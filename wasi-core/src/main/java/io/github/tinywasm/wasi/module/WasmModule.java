@@ -117,6 +117,10 @@ public final class WasmModule implements AutoCloseable {
      * @throws WasiModuleException with the module's name and a specific reason
      */
     public static WasmModule load(String name, byte[] bytes, WasiConfig config, HostServices services, CallWatchdog watchdog) {
+        if (bytes.length > config.maxModuleSize()) {
+            throw new WasiModuleException(name, Kind.TOO_LARGE, bytes.length
+                    + " bytes, more than the maximum module size of " + config.maxModuleSize() + " bytes");
+        }
         if (bytes.length < 8 || bytes[0] != 0 || bytes[1] != 'a' || bytes[2] != 's' || bytes[3] != 'm') {
             throw new WasiModuleException(name, Kind.INVALID_MODULE, "not a valid WebAssembly module (" + bytes.length
                     + " bytes): it does not start with the \\0asm header");
