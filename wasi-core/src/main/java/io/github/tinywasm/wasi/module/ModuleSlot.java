@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,8 +34,11 @@ import org.slf4j.MDC;
  * <p>Threads and locks: {@code swapLock} serialises load, swap and unload of this slot (callers: the
  * watcher, the application, the actuator). The mailbox worker is the only thread that calls into the serving
  * instance, except while the mailbox is paused, when the thread holding {@code swapLock} may. {@code current}
- * is volatile and written only under {@code swapLock} with the mailbox paused or empty. Counters are
- * {@link LongAdder}s, readable from any thread.
+ * is volatile and written only under {@code swapLock} with the mailbox paused or empty. The slot's subscriptions on
+ * the bus ({@code busTopics}) are changed only under their own monitor, by the commit, by the unload and by the
+ * serving instance's {@code subscribe}/{@code unsubscribe} (on whichever thread runs it): so a subscribe racing an
+ * unload either is undone by it or finds the slot closed to subscriptions. Counters are {@link LongAdder}s, readable
+ * from any thread.
  */
 public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModule.SubscriptionSink, HostServices {
 
@@ -72,6 +77,10 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     private final LongAdder swaps = new LongAdder();
     private final LongAdder failedLoads = new LongAdder();
     private final Map<DropReason, LongAdder> dropped = new EnumMap<>(DropReason.class);
+    /** Topics the slot is subscribed to on the bus; guarded by itself, as is {@code acceptingSubscriptions}. */
+    private final Set<String> busTopics = new HashSet<>();
+    /** False before the first commit and from the start of unload: the bus gets no subscription of the slot. */
+    private boolean acceptingSubscriptions;
 
     public ModuleSlot(String name, SlotContext context) {
         this.name = name;
@@ -178,20 +187,11 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     }
 
     private void commit(WasmModule old, WasmModule next, Version v) {
-        Set<String> before = old != null ? old.topics() : Set.of();
-        Set<String> after = next.topics();
-        for (String t : after) {
-            if (!before.contains(t)) {
-                context.bus().subscribe(t, this);
-            }
-        }
+        // The instance first, the subscriptions after: a message the bus hands to the slot from now on finds the
+        // version that asked for it (on a first load the mailbox is not paused, and the worker may run at once).
         current = next;
         next.activate(this);
-        for (String t : before) {
-            if (!after.contains(t)) {
-                context.bus().unsubscribe(t, this);
-            }
-        }
+        subscribeExactly(next);
         if (old != null) {
             swaps.increment(); // before the new version becomes visible: a snapshot never shows it uncounted
         }
@@ -228,11 +228,9 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             state = ModuleState.UNLOADING;
             WasmModule m = current;
             if (m != null) {
-                for (String t : m.topics()) {
-                    context.bus().unsubscribe(t, this);
-                }
                 m.deactivate();
             }
+            unsubscribeAll(); // after this, a subscribe the guest makes while it delivers what is queued goes nowhere
             long deadline = System.nanoTime() + config.drainTimeout().toNanos();
             if (!mailbox.awaitEmpty(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
                 log.warn("[{}] mailbox not empty after the drain timeout of {} ms", name, config.drainTimeout().toMillis());
@@ -341,16 +339,59 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         lastErrorAt = Instant.now();
     }
 
+    // ---- subscriptions on the bus ---------------------------------------------------------------------------
+
+    /** Makes the slot's bus subscriptions those of {@code module}: subscribes the new topics, drops the others. */
+    private void subscribeExactly(WasmModule module) {
+        synchronized (busTopics) {
+            acceptingSubscriptions = true;
+            // Read the topics under the lock: a subscribe the guest makes meanwhile either is in this snapshot or
+            // reaches subscribe() below after it, never neither.
+            Set<String> wanted = module.topics();
+            for (Iterator<String> it = busTopics.iterator(); it.hasNext(); ) {
+                String t = it.next();
+                if (!wanted.contains(t)) {
+                    it.remove();
+                    context.bus().unsubscribe(t, this);
+                }
+            }
+            for (String t : wanted) {
+                if (busTopics.add(t)) {
+                    context.bus().subscribe(t, this);
+                }
+            }
+        }
+    }
+
+    /** Removes every subscription of the slot from the bus, for good. */
+    private void unsubscribeAll() {
+        synchronized (busTopics) {
+            acceptingSubscriptions = false;
+            for (String t : busTopics) {
+                context.bus().unsubscribe(t, this);
+            }
+            busTopics.clear();
+        }
+    }
+
     // ---- what the guest's imports reach -------------------------------------------------------------------
 
     @Override
     public void subscribe(String topic) {
-        context.bus().subscribe(topic, this);
+        synchronized (busTopics) {
+            if (acceptingSubscriptions && busTopics.add(topic)) {
+                context.bus().subscribe(topic, this);
+            }
+        }
     }
 
     @Override
     public void unsubscribe(String topic) {
-        context.bus().unsubscribe(topic, this);
+        synchronized (busTopics) {
+            if (busTopics.remove(topic)) {
+                context.bus().unsubscribe(topic, this);
+            }
+        }
     }
 
     @Override
