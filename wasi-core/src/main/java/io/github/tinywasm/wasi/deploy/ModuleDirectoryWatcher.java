@@ -220,8 +220,17 @@ public final class ModuleDirectoryWatcher implements AutoCloseable {
         }
     }
 
+    /** Stops watching; waits up to 5 s for a load in progress. See {@link #close(Duration)}. */
     @Override
     public void close() {
+        close(Duration.ofSeconds(5));
+    }
+
+    /**
+     * Stops watching: interrupts the watcher thread (which ends a guest call it runs, such as a module's start-up)
+     * and waits up to {@code wait} for it to end. A load that outlasts the wait completes later on its own.
+     */
+    public void close(Duration wait) {
         closed = true;
         thread.interrupt();
         if (watchService != null) {
@@ -232,7 +241,7 @@ public final class ModuleDirectoryWatcher implements AutoCloseable {
             }
         }
         try {
-            thread.join(TimeUnit.SECONDS.toMillis(5));
+            thread.join(Math.max(1, wait.toMillis()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -51,6 +51,8 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     private final String name;
     /** MDC key holding the module's name while the slot runs its guest or changes its version. */
     public static final String MDC_KEY = "wasi.module";
+    /** How long past a deadline a swap or unload waits for an interrupted guest call to end before going on without it. */
+    public static final Duration INTERRUPT_GRACE = Duration.ofSeconds(1);
 
     private final SlotContext context;
     private final WasiConfig config;
@@ -125,8 +127,14 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             try {
                 if (swap) {
                     state = ModuleState.SWAPPING;
-                    mailbox.pause();
-                    if (!old.drain(config.drainTimeout())) {
+                    // The old version gets the drain timeout for the message in hand and its drain(), whatever the
+                    // call timeout: a call still running at the deadline is interrupted.
+                    long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+                    old.interruptAfter(deadline);
+                    if (!mailbox.pause(Duration.ofNanos(remaining(deadline) + INTERRUPT_GRACE.toNanos()))) {
+                        log.warn("[{}] the old version's call did not end when interrupted at the drain timeout of {} ms; "
+                                + "replacing it without draining it", name, config.drainTimeout().toMillis());
+                    } else if (!old.drain(Duration.ofNanos(remaining(deadline)))) {
                         log.warn("[{}] old version still reported work in flight after the drain timeout of {} ms; closing it",
                                 name, config.drainTimeout().toMillis());
                     }
@@ -136,6 +144,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
                 } catch (WasiModuleException e) {
                     next.close();
                     if (swap) {
+                        old.noDeadline(); // it goes on serving
                         state = ModuleState.SERVING;
                     }
                     loadFailed(e, swap, t0);
@@ -214,35 +223,57 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         context.listeners().moduleLoadFailed(name, swap, Duration.ofNanos(System.nanoTime() - t0), e);
     }
 
+    /** Unloads the slot within the drain timeout from now; see {@link #unload(long)}. */
+    public boolean unload() {
+        return unload(System.nanoTime() + config.drainTimeout().toNanos());
+    }
+
     /**
-     * Unsubscribes, lets the mailbox deliver what it already accepted, drains the guest and closes it, all
-     * within the drain timeout. Messages still queued after that are dropped and counted.
+     * Unsubscribes, lets the mailbox deliver what it already accepted, drains the guest and closes it, all by
+     * {@code deadline} ({@link System#nanoTime()}): a guest call still running then is interrupted, whatever the call
+     * timeout, and messages still queued are dropped and counted ({@code closed}). Returns at the latest
+     * {@link #INTERRUPT_GRACE} after the deadline.
+     *
+     * @return false if a load or swap of this slot still held it at that point (the slot is left to it)
      */
-    public void unload() {
-        swapLock.lock();
+    public boolean unload(long deadline) {
+        boolean locked;
+        try {
+            locked = swapLock.tryLock(remaining(deadline) + INTERRUPT_GRACE.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            locked = false;
+        }
+        if (!locked) {
+            log.warn("[{}] not unloaded: a load or swap of it still runs past the drain timeout of {} ms", name,
+                    config.drainTimeout().toMillis());
+            return false;
+        }
         MDC.put(MDC_KEY, name);
         try {
             if (state == ModuleState.CLOSED) {
-                return;
+                return true;
             }
             state = ModuleState.UNLOADING;
             WasmModule m = current;
             if (m != null) {
                 m.deactivate();
+                m.interruptAfter(deadline);
             }
             unsubscribeAll(); // after this, a subscribe the guest makes while it delivers what is queued goes nowhere
-            long deadline = System.nanoTime() + config.drainTimeout().toNanos();
-            if (!mailbox.awaitEmpty(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+            if (!mailbox.awaitEmpty(Duration.ofNanos(remaining(deadline)))) {
                 log.warn("[{}] mailbox not empty after the drain timeout of {} ms", name, config.drainTimeout().toMillis());
             }
-            mailbox.pause();
+            boolean idle = mailbox.pause(Duration.ofNanos(remaining(deadline) + INTERRUPT_GRACE.toNanos()));
             int left = mailbox.close();
             if (left > 0) {
                 dropped.get(DropReason.CLOSED).add(left);
                 log.warn("[{}] dropped {} queued messages on close", name, left);
             }
             if (m != null) {
-                if (!m.drain(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+                if (!idle) {
+                    log.warn("[{}] a call into it did not end when interrupted at the drain timeout; closing it without draining it", name);
+                } else if (!m.drain(Duration.ofNanos(remaining(deadline)))) {
                     log.warn("[{}] still reported work in flight at the drain timeout; closing it", name);
                 }
                 m.close();
@@ -252,10 +283,15 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             log.info("[{}] unloaded: {} messages delivered, {} dropped in all", name, delivered.sum(),
                     dropped.values().stream().mapToLong(LongAdder::sum).sum());
             context.listeners().moduleUnloaded(name);
+            return true;
         } finally {
             MDC.remove(MDC_KEY);
             swapLock.unlock();
         }
+    }
+
+    private static long remaining(long deadline) {
+        return Math.max(0, deadline - System.nanoTime());
     }
 
     // ---- delivery (mailbox worker) --------------------------------------------------------------------------
@@ -295,6 +331,12 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         } finally {
             scope.close(failure);
         }
+    }
+
+    @Override
+    public void droppedAfterClose(int count) {
+        dropped.get(DropReason.CLOSED).add(count);
+        log.warn("[{}] dropped {} messages of a batch in progress on close", name, count);
     }
 
     @Override
@@ -411,6 +453,11 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     }
 
     // ---- inspection ---------------------------------------------------------------------------------------
+
+    /** Messages dropped because the slot was closed with them still queued, or reached it after it closed. */
+    public long droppedClosed() {
+        return dropped.get(DropReason.CLOSED).sum();
+    }
 
     /** SHA-256 of the bytes of the most recent load attempt, successful or not. */
     public String attemptedSha256() {

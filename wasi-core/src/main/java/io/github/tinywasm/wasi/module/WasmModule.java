@@ -182,7 +182,7 @@ public final class WasmModule implements AutoCloseable {
                 wasi.close();
                 guard.close();
             }
-            throw e instanceof WasiModuleException w ? w : classify(name, "instantiation", e, false);
+            throw e instanceof WasiModuleException w ? w : classify(name, "instantiation", e, CallWatchdog.NOT_INTERRUPTED);
         }
     }
 
@@ -387,6 +387,9 @@ public final class WasmModule implements AutoCloseable {
         if (drain == null) {
             return true;
         }
+        if (timeout.isZero() || timeout.isNegative()) {
+            return false; // no time left to ask
+        }
         try {
             return pollDrain(timeout);
         } catch (WasiModuleException e) {
@@ -444,13 +447,16 @@ public final class WasmModule implements AutoCloseable {
         }
     }
 
-    private static WasiModuleException classify(String name, String export, Throwable e, boolean timedOut) {
+    private static WasiModuleException classify(String name, String export, Throwable e, int interruptedBy) {
         if (e instanceof WasiModuleException w) {
             return w;
         }
-        if (timedOut || e instanceof ChicoryInterruptedException) {
-            return new WasiModuleException(name, Kind.TIMEOUT, export + " was interrupted"
-                    + (timedOut ? " after exceeding the call timeout" : ""), e);
+        if (interruptedBy != CallWatchdog.NOT_INTERRUPTED || e instanceof ChicoryInterruptedException) {
+            return new WasiModuleException(name, Kind.TIMEOUT, export + " was interrupted" + switch (interruptedBy) {
+                case CallWatchdog.CALL_TIMEOUT -> " after exceeding the call timeout";
+                case CallWatchdog.DEADLINE -> " at the drain timeout (the module was being stopped or replaced)";
+                default -> "";
+            }, e);
         }
         if (e instanceof WasiExitException exit) {
             return new WasiModuleException(name, Kind.EXIT, export + " called proc_exit(" + exit.exitCode() + ")", e);
@@ -468,6 +474,20 @@ public final class WasmModule implements AutoCloseable {
             return new WasiModuleException(name, Kind.TRAP, export + " trapped: call stack exhausted", e);
         }
         return new WasiModuleException(name, Kind.TRAP, export + " trapped: " + e.getMessage(), e);
+    }
+
+    /**
+     * Interrupts the call into this instance still running at {@code nanoTime} ({@link System#nanoTime()}), whichever
+     * thread makes it, and every call made after it, until {@link #noDeadline()}: what bounds a swap or an unload
+     * whatever the call timeout. Any thread may call it.
+     */
+    public void interruptAfter(long nanoTime) {
+        guard.interruptAfter(nanoTime);
+    }
+
+    /** Lifts the deadline of {@link #interruptAfter}: the instance serves again (its replacement failed). */
+    public void noDeadline() {
+        guard.noDeadline();
     }
 
     /** Connects this instance's subscriptions to a slot: from now on subscribe/unsubscribe go to it too. */
