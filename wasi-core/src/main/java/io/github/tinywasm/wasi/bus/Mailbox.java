@@ -419,6 +419,7 @@ public final class Mailbox {
         try {
             closed = true;
             paused = true;
+            overCapacity = false; // publishers held back by this mailbox's congestion must not wait for it any more
             releasePauser();
             int left = queue.size();
             queue.clear();
