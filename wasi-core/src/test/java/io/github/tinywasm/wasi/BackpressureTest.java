@@ -26,9 +26,13 @@ class BackpressureTest {
         }
     }
 
+    /**
+     * The issue's setting: 2 workers, capacity 8. The publish timeout is long, so that only a deadlock (nobody can
+     * make room, ever) ends in drops, never a busy machine.
+     */
     private static WasiConfig.Builder small() {
         return WasiConfig.builder().workerThreads(2).mailboxCapacity(8).overflowPolicy(OverflowPolicy.BLOCK)
-                .publishTimeout(Duration.ofSeconds(1));
+                .publishTimeout(Duration.ofSeconds(10));
     }
 
     /** On "go", publishes {@code count} messages on "sink". */
@@ -54,7 +58,7 @@ class BackpressureTest {
 
         server.publish("in", "go");
 
-        assertThat(sink.awaitCount(24)).hasSize(24);
+        assertThat(sink.awaitCount(24, Duration.ofSeconds(30))).hasSize(24);
         assertThat(s.dropped()).isZero();
         assertThat(server.module("p1").orElseThrow().counters().errors()).isZero();
         assertThat(server.module("p2").orElseThrow().counters().errors()).isZero();
@@ -93,7 +97,7 @@ class BackpressureTest {
         });
         publisher.start();
         try {
-            assertThat(done.awaitCount(messages, Duration.ofSeconds(60))).hasSize(messages);
+            assertThat(done.awaitCount(messages, Duration.ofSeconds(90))).hasSize(messages);
         } finally {
             stop.set(true);
             publisher.join();
@@ -154,7 +158,7 @@ class BackpressureTest {
         }
         swapper.join();
 
-        assertThat(out.awaitCount(5)).extracting(Message::payloadAsString)
+        assertThat(out.awaitCount(5, Duration.ofSeconds(30))).extracting(Message::payloadAsString)
                 .containsExactly("queued-0", "queued-1", "queued-2", "queued-3", "from-init");
         ModuleInfo info = server.module("m").orElseThrow();
         assertThat(info.counters().swaps()).isEqualTo(1);

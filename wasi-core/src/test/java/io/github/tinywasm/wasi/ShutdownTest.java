@@ -217,7 +217,7 @@ class ShutdownTest {
     void aNewServerStartsNoThreadAndWorksWithoutStart() {
         Set<Thread> before = wasiThreads();
         server = new WasiServer(WasiConfig.builder().callTimeout(Duration.ofSeconds(5)).build());
-        assertThat(wasiThreads()).isEqualTo(before);
+        assertThat(wasiThreads()).as("threads started by the constructor").isSubsetOf(before);
         server.load("echo", Guests.relay("in", "out"));
         assertThat(Collector.roundTrip(server, "in", "out", "without start")).isEqualTo("without start");
     }

@@ -198,6 +198,9 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     private void commit(WasmModule old, WasmModule next, Version v) {
         // The instance first, the subscriptions after: a message the bus hands to the slot from now on finds the
         // version that asked for it (on a first load the mailbox is not paused, and the worker may run at once).
+        if (old != null) {
+            old.deactivate(); // what it subscribes from now on (a call that could not be stopped) stays its own
+        }
         current = next;
         next.activate(this);
         subscribeExactly(next);
