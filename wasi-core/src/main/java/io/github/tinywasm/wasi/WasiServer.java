@@ -50,7 +50,8 @@ import org.slf4j.LoggerFactory;
  * {@code wasi-stop-NAME} unload modules in parallel during {@link #stop()} and {@link #close()}. Every public method
  * is thread-safe; loads of one module are serialised, loads of different modules may run in parallel.
  * {@link #start()}, {@link #stop()} and {@link #close()} are serialised by this object's monitor, and each of
- * {@code stop()} and {@code close()} returns within the drain timeout plus {@link ModuleSlot#INTERRUPT_GRACE}.
+ * {@code stop()} and {@code close()} returns within the drain timeout plus a few seconds (2 s for {@code stop()},
+ * 3 s for {@code close()}).
  */
 public final class WasiServer implements AutoCloseable {
 
@@ -178,7 +179,7 @@ public final class WasiServer implements AutoCloseable {
 
     /**
      * Stops watching and unloads every module in parallel: each stops receiving, delivers what it already
-     * accepted, drains and closes. Returns within the drain timeout plus {@link ModuleSlot#INTERRUPT_GRACE}, whatever
+     * accepted, drains and closes. Returns within the drain timeout plus twice {@link ModuleSlot#INTERRUPT_GRACE}, whatever
      * the guests do: a guest call still running at the drain timeout is interrupted, even with no call timeout, and
      * messages still queued then are dropped and counted.
      */
@@ -253,7 +254,7 @@ public final class WasiServer implements AutoCloseable {
     /**
      * Stops the server and releases its threads; it cannot be started again. From the moment it is called,
      * {@link #publish}, {@link #subscribe} and {@link #load} refuse with an {@link IllegalStateException}. Within the
-     * drain timeout (plus {@link ModuleSlot#INTERRUPT_GRACE}) every module is unloaded as by {@link #stop()} and every
+     * drain timeout (plus at most three times {@link ModuleSlot#INTERRUPT_GRACE}) every module is unloaded as by {@link #stop()} and every
      * Java subscriber receives what it already accepted; what cannot be delivered by then is dropped, counted (per
      * module as {@code closed}, per subscription in {@link Subscription#dropped()}) and logged.
      */

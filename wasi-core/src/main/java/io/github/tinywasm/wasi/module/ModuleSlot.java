@@ -234,8 +234,9 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     /**
      * Unsubscribes, lets the mailbox deliver what it already accepted, drains the guest and closes it, all by
      * {@code deadline} ({@link System#nanoTime()}): a guest call still running then is interrupted, whatever the call
-     * timeout, and messages still queued are dropped and counted ({@code closed}). Returns at the latest
-     * {@link #INTERRUPT_GRACE} after the deadline.
+     * timeout, and messages still queued are dropped and counted ({@code closed}). Returns at the latest twice
+     * {@link #INTERRUPT_GRACE} after the deadline (once waiting for a load that holds the slot, once for the
+     * interrupted call to end).
      *
      * @return false if a load or swap of this slot still held it at that point (the slot is left to it)
      */
