@@ -9,7 +9,9 @@ public enum DropReason {
     /** The module exports neither {@code malloc} nor {@code alloc}, or they returned 0. */
     NO_ALLOCATOR,
     /** The module was closed with the message still queued (only past the drain timeout). */
-    CLOSED;
+    CLOSED,
+    /** The module has no memory to receive a message in (every export is optional, {@code memory} included). */
+    NO_MEMORY;
 
     /** Lower-case, dash-separated name used in metric tags and JSON. */
     public String tag() {

@@ -14,7 +14,8 @@ import java.util.List;
  * @param size size in bytes of the serving version
  * @param loadedAt when the serving version was committed, or {@code null}
  * @param engine how the serving version runs: "compiler", "interpreter", or why it fell back
- * @param memoryBytes the serving version's linear memory size when the snapshot was taken
+ * @param memoryBytes the serving version's linear memory size when the snapshot was taken, or {@code null} when no
+ *     version serves or the serving one has no memory
  * @param lastError the most recent error of this module, or {@code null}
  * @param lastErrorAt when it happened, or {@code null}
  * @param lastLoadFailed whether the most recent load or swap failed (an older version may still serve)
@@ -30,7 +31,7 @@ public record ModuleInfo(
         long size,
         Instant loadedAt,
         String engine,
-        long memoryBytes,
+        Long memoryBytes,
         String lastError,
         Instant lastErrorAt,
         boolean lastLoadFailed,

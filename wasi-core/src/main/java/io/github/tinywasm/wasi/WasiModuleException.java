@@ -23,7 +23,14 @@ public class WasiModuleException extends RuntimeException {
         /** The guest called {@code proc_exit} with a non-zero code. */
         EXIT,
         /** The module's file could not be read. */
-        IO
+        IO,
+        /** The module's file or bytes are larger than the configured maximum module size. */
+        TOO_LARGE,
+        /**
+         * Something needed the module's memory and the module has none: a host call passing a pointer, or a message
+         * to deliver.
+         */
+        NO_MEMORY
     }
 
     private final String module;

@@ -16,11 +16,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -40,17 +41,24 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>Threads: a fixed pool of {@code workerThreads} daemon threads ({@code wasi-worker-N}) serves every
- * mailbox; each module and each Java subscription has one mailbox, so calls into one guest instance never
- * overlap. {@code wasi-watchdog} interrupts guest calls past the call timeout; {@code wasi-watcher} follows
- * the modules folder. Every public method is thread-safe; loads of one module are serialised, loads of
- * different modules may run in parallel. {@link #start()} and {@link #stop()} are serialised by this
- * object's monitor.
+ * <p>Threads: none at construction. A pool of {@code workerThreads} daemon threads ({@code wasi-worker-N}, a
+ * ForkJoinPool in FIFO mode, started on first use, idle threads ending after 30 s) serves every mailbox; each module
+ * and each Java subscription has one mailbox, so calls into one guest instance never overlap. While a worker is
+ * blocked on a full mailbox ({@link OverflowPolicy#BLOCK}) the pool adds a thread (up to 256 more), so the consumer
+ * it waits for always gets one. {@code wasi-watchdog} interrupts guest calls past the call timeout or a drain
+ * deadline (started on demand); {@code wasi-watcher} follows the modules folder after {@link #start()};
+ * {@code wasi-stop-NAME} unload modules in parallel during {@link #stop()} and {@link #close()}. Every public method
+ * is thread-safe; loads of one module are serialised, loads of different modules may run in parallel.
+ * {@link #start()}, {@link #stop()} and {@link #close()} are serialised by this object's monitor, and each of
+ * {@code stop()} and {@code close()} returns within the drain timeout plus a few seconds (2 s for {@code stop()},
+ * 3 s for {@code close()}).
  */
 public final class WasiServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(WasiServer.class);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    /** Most workers added while others are blocked on full mailboxes. */
+    private static final int MAX_COMPENSATING_THREADS = 256;
 
     /** File extension of modules in the modules folder. */
     public static final String EXTENSION = ModuleFiles.EXTENSION;
@@ -65,7 +73,9 @@ public final class WasiServer implements AutoCloseable {
     private final ConcurrentHashMap<String, ModuleSlot> slots = new ConcurrentHashMap<>();
     private final CopyOnWriteArrayList<WasiListener> listeners = new CopyOnWriteArrayList<>();
     private final WasiListener fanOut = new ListenerFanOut(listeners);
+    private final Set<JavaSubscription> javaSubscriptions = ConcurrentHashMap.newKeySet();
     private ModuleDirectoryWatcher watcher;
+    private WatcherTarget watcherTarget;
     private volatile boolean running;
     private volatile boolean closed;
 
@@ -88,15 +98,7 @@ public final class WasiServer implements AutoCloseable {
         this.broadcaster = Objects.requireNonNull(broadcaster, "broadcaster");
         this.interceptor = Objects.requireNonNull(interceptor, "interceptor");
         this.bus = new TopicBus(interceptor);
-        AtomicInteger n = new AtomicInteger();
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(config.workerThreads(), config.workerThreads(), 30,
-                TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-                    Thread t = new Thread(r, "wasi-worker-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
-        pool.allowCoreThreadTimeOut(true);
-        this.executor = pool;
+        this.executor = workerPool(config.workerThreads());
         this.watchdog = new CallWatchdog(config.callTimeout());
         this.slotContext = new SlotContext(config, bus, executor, watchdog, broadcaster, fanOut, interceptor);
     }
@@ -110,9 +112,7 @@ public final class WasiServer implements AutoCloseable {
      * @throws IllegalStateException if the modules folder is set but is not a readable directory
      */
     public synchronized void start() {
-        if (closed) {
-            throw new IllegalStateException("the server is closed");
-        }
+        requireOpen("start");
         if (running) {
             return;
         }
@@ -123,23 +123,17 @@ public final class WasiServer implements AutoCloseable {
             }
             // Register for changes before the first scan, so that a file written meanwhile is not missed.
             if (config.watch()) {
-                watcher = new ModuleDirectoryWatcher(new ModuleDirectoryWatcher.Target() {
-                    @Override
-                    public void load(Path file) {
-                        loadFile(file, true);
-                    }
-
-                    @Override
-                    public void unload(String name) {
-                        WasiServer.this.unload(name);
-                    }
-                }, dir, config.watchQuietPeriod(), config.watchPollInterval());
+                watcherTarget = new WatcherTarget();
+                watcher = new ModuleDirectoryWatcher(watcherTarget, dir, config.watchQuietPeriod(), config.watchPollInterval());
             }
             for (Path file : ModuleFiles.list(dir)) {
                 try {
                     loadFile(file, false);
                 } catch (WasiModuleException e) {
                     // recorded on the slot and logged by it
+                } catch (RuntimeException | Error e) {
+                    log.error("[{}] cannot load {}: {}", ModuleFiles.moduleName(file.getFileName().toString()),
+                            file.getFileName(), e.toString(), e);
                 }
             }
             if (watcher != null) {
@@ -151,34 +145,100 @@ public final class WasiServer implements AutoCloseable {
                 dir != null ? " from " + dir.toAbsolutePath() + (config.watch() ? ", watching for changes" : "") : "");
     }
 
+    /** What the folder watcher does to this server, until the server stops. */
+    private final class WatcherTarget implements ModuleDirectoryWatcher.Target {
+        private volatile boolean active = true;
+
+        @Override
+        public void load(Path file) {
+            if (!active) {
+                return;
+            }
+            try {
+                loadFile(file, true);
+            } finally {
+                if (!active && !running) {
+                    // stop() passed while this load ran (and could not unload what it had not yet loaded): undo it
+                    String name = ModuleFiles.moduleName(file.getFileName().toString());
+                    ModuleSlot slot = slots.get(name);
+                    if (slot != null) {
+                        log.info("[{}] loaded by the folder watcher after the server stopped: unloading it", name);
+                        unloadSlot(slot, System.nanoTime() + config.drainTimeout().toNanos());
+                    }
+                }
+            }
+        }
+
+        @Override
+        public void unload(String name) {
+            if (active) {
+                WasiServer.this.unload(name);
+            }
+        }
+    }
+
     /**
      * Stops watching and unloads every module in parallel: each stops receiving, delivers what it already
-     * accepted, drains and closes, within the drain timeout.
+     * accepted, drains and closes. Returns within the drain timeout plus twice {@link ModuleSlot#INTERRUPT_GRACE}, whatever
+     * the guests do: a guest call still running at the drain timeout is interrupted, even with no call timeout, and
+     * messages still queued then are dropped and counted.
      */
     public synchronized void stop() {
         if (!running) {
             return;
         }
         running = false;
-        if (watcher != null) {
-            watcher.close();
-            watcher = null;
-        }
-        List<Thread> stopping = new ArrayList<>();
-        for (ModuleSlot slot : slots.values()) {
-            Thread t = new Thread(() -> unloadSlot(slot), "wasi-stop-" + slot.name());
-            t.start();
-            stopping.add(t);
-        }
-        for (Thread t : stopping) {
-            try {
-                t.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+        stopWatching(deadline);
+        unloadAll(deadline);
         log.info("WASI server stopped");
+    }
+
+    private void stopWatching(long deadline) {
+        if (watcher != null) {
+            watcherTarget.active = false;
+            // Interrupting the watcher ends a guest call it runs; a load it cannot give up is undone when it ends.
+            watcher.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            watcher = null;
+            watcherTarget = null;
+        }
+    }
+
+    /** Unloads every slot in parallel, all by {@code deadline}; returns the messages dropped for want of time. */
+    private long unloadAll(long deadline) {
+        watchdog.interruptAllAfter(deadline); // also ends a load's _start or init still running then
+        try {
+            List<ModuleSlot> all = new ArrayList<>(slots.values());
+            long[] dropped = new long[all.size()];
+            List<Thread> stopping = new ArrayList<>();
+            for (int i = 0; i < all.size(); i++) {
+                ModuleSlot slot = all.get(i);
+                int index = i;
+                Thread t = new Thread(() -> dropped[index] = unloadSlot(slot, deadline), "wasi-stop-" + slot.name());
+                t.setDaemon(true);
+                t.start();
+                stopping.add(t);
+            }
+            long joinUntil = deadline + 2 * ModuleSlot.INTERRUPT_GRACE.toNanos(); // unload returns by deadline + grace
+            for (Thread t : stopping) {
+                try {
+                    t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(joinUntil - System.nanoTime())));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+                if (t.isAlive()) {
+                    log.warn("{} did not finish within the drain timeout; going on without it", t.getName());
+                }
+            }
+            long total = 0;
+            for (long d : dropped) { // written by the threads joined above (or 0 for one still running)
+                total += Math.max(0, d);
+            }
+            return total;
+        } finally {
+            watchdog.clearGlobalDeadline();
+        }
     }
 
     /** {@link #stop()} then {@link #start()}. */
@@ -191,16 +251,65 @@ public final class WasiServer implements AutoCloseable {
         return running;
     }
 
-    /** Stops the server and releases its threads. The server cannot be started again. */
+    /**
+     * Stops the server and releases its threads; it cannot be started again. From the moment it is called,
+     * {@link #publish}, {@link #subscribe} and {@link #load} refuse with an {@link IllegalStateException}. Within the
+     * drain timeout (plus at most three times {@link ModuleSlot#INTERRUPT_GRACE}) every module is unloaded as by {@link #stop()} and every
+     * Java subscriber receives what it already accepted; what cannot be delivered by then is dropped, counted (per
+     * module as {@code closed}, per subscription in {@link Subscription#dropped()}) and logged.
+     */
     @Override
-    public synchronized void close() {
-        stop();
-        for (ModuleSlot slot : slots.values()) {
-            unloadSlot(slot);
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+            running = false;
+            stopWatching(deadline);
+            long undelivered = unloadAll(deadline);
+            List<JavaSubscription> subscribers = new ArrayList<>(javaSubscriptions);
+            long droppedBefore = 0;
+            boolean delivered = true;
+            for (JavaSubscription s : subscribers) {
+                droppedBefore += s.dropped();
+                delivered &= s.awaitDelivered(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            }
+            for (JavaSubscription s : subscribers) {
+                s.closeCounting();
+            }
+            watchdog.close();
+            if (delivered) {
+                executor.shutdown();
+            } else {
+                executor.shutdownNow(); // interrupts a Java subscriber still busy past the drain timeout
+            }
+            try {
+                if (!executor.awaitTermination(ModuleSlot.INTERRUPT_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+                    log.warn("WASI server closed with a worker still busy {} ms past the drain timeout",
+                            ModuleSlot.INTERRUPT_GRACE.toMillis());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            for (JavaSubscription s : subscribers) {
+                undelivered += s.dropped();
+            }
+            undelivered -= droppedBefore;
+            if (undelivered > 0) {
+                log.warn("WASI server closed: {} accepted message(s) could not be delivered within the drain timeout of {} ms "
+                        + "(counted as dropped)", undelivered, config.drainTimeout().toMillis());
+            } else {
+                log.info("WASI server closed");
+            }
         }
-        closed = true;
-        watchdog.close();
-        executor.shutdown();
+    }
+
+    private void requireOpen(String what) {
+        if (closed) {
+            throw new IllegalStateException("the WASI server is closed: cannot " + what);
+        }
     }
 
     // ---- modules --------------------------------------------------------------------------------------------
@@ -218,7 +327,24 @@ public final class WasiServer implements AutoCloseable {
     /** Loads module {@code name} from {@code file}; see {@link #load(String, byte[])}. */
     public ModuleInfo load(String name, Path file) {
         Path absolute = file.toAbsolutePath().normalize();
-        return load(name, ModuleFiles.read(name, absolute), absolute);
+        return load(name, read(name, absolute), absolute);
+    }
+
+    /** Reads a module's file; a failure is a failed load of that module, recorded on its slot, then thrown. */
+    private byte[] read(String name, Path file) {
+        requireName(name);
+        requireOpen("load module '" + name + "'");
+        try {
+            return ModuleFiles.read(name, file, config.maxModuleSize());
+        } catch (WasiModuleException e) {
+            while (true) {
+                ModuleSlot slot = slots.computeIfAbsent(name, n -> new ModuleSlot(n, slotContext));
+                if (slot.loadFailed(e)) {
+                    throw e;
+                }
+                slots.remove(name, slot); // closed meanwhile: record it on a fresh slot
+            }
+        }
     }
 
     /** Reloads a module from the file it was loaded from, or from {@code <modulesDir>/<name>.wasm}. */
@@ -240,15 +366,19 @@ public final class WasiServer implements AutoCloseable {
 
     private ModuleInfo load(String name, byte[] bytes, Path file, String sha) {
         requireName(name);
-        if (closed) {
-            throw new IllegalStateException("the server is closed");
-        }
+        requireOpen("load module '" + name + "'");
         while (true) {
             ModuleSlot slot = slots.computeIfAbsent(name, n -> new ModuleSlot(n, slotContext));
             if (slot.load(bytes, file, sha)) {
+                if (closed) {
+                    // close() ran meanwhile and may have missed this slot: it must not outlive the server
+                    unloadSlot(slot, System.nanoTime() + config.drainTimeout().toNanos());
+                    throw new IllegalStateException("the WASI server was closed while module '" + name + "' was loading");
+                }
                 return slot.info();
             }
             slots.remove(name, slot); // closed while we waited: start over with a fresh slot
+            requireOpen("load module '" + name + "'");
         }
     }
 
@@ -262,13 +392,21 @@ public final class WasiServer implements AutoCloseable {
         if (slot == null) {
             return false;
         }
-        unloadSlot(slot);
+        if (unloadSlot(slot, System.nanoTime() + config.drainTimeout().toNanos()) < 0) {
+            throw new IllegalStateException("module '" + name + "' was not unloaded: a load or swap of it still runs past "
+                    + "the drain timeout of " + config.drainTimeout().toMillis() + " ms");
+        }
         return true;
     }
 
-    private void unloadSlot(ModuleSlot slot) {
-        slot.unload();
+    /** Unloads a slot by {@code deadline}; returns the messages it dropped for want of time, or -1 if it could not. */
+    private long unloadSlot(ModuleSlot slot, long deadline) {
+        long before = slot.droppedClosed();
+        if (!slot.unload(deadline)) {
+            return -1;
+        }
         slots.remove(slot.name(), slot);
+        return slot.droppedClosed() - before;
     }
 
     /**
@@ -309,7 +447,7 @@ public final class WasiServer implements AutoCloseable {
     boolean loadFile(Path path, boolean skipUnchanged) {
         Path file = path.toAbsolutePath().normalize();
         String name = ModuleFiles.moduleName(file.getFileName().toString());
-        byte[] bytes = ModuleFiles.read(name, file);
+        byte[] bytes = read(name, file);
         ModuleSlot slot = slots.get(name);
         String sha = ModuleFiles.sha256(bytes);
         if (skipUnchanged && slot != null && sha.equals(slot.attemptedSha256())) {
@@ -332,40 +470,61 @@ public final class WasiServer implements AutoCloseable {
 
     // ---- bus ----------------------------------------------------------------------------------------------
 
-    /** Publishes a message to every subscriber of its topic. Never runs a guest on the calling thread. */
+    /**
+     * Publishes a message to every subscriber of its topic. Never runs a guest on the calling thread.
+     *
+     * @throws IllegalStateException once {@link #close()} has been called
+     */
     public void publish(Message message) {
+        if (closed) {
+            requireOpen("publish on topic '" + message.topic() + "'");
+        }
         bus.publish(message);
     }
 
-    /** Publishes {@code payload} (copied) on {@code topic}. */
+    /** Publishes {@code payload} (copied) on {@code topic}; see {@link #publish(Message)}. */
     public void publish(String topic, byte[] payload) {
-        bus.publish(Message.of(topic, payload));
+        publish(Message.of(topic, payload));
     }
 
-    /** Publishes the UTF-8 bytes of {@code text} on {@code topic}. */
+    /** Publishes the UTF-8 bytes of {@code text} on {@code topic}; see {@link #publish(Message)}. */
     public void publish(String topic, String text) {
-        bus.publish(Message.of(topic, text));
+        publish(Message.of(topic, text));
     }
 
-    /** Subscribes a Java consumer to {@code topic}; it runs on a pool thread, in publish order. */
+    /**
+     * Subscribes a Java consumer to {@code topic}; it runs on a pool thread, in publish order.
+     *
+     * @throws IllegalStateException once {@link #close()} has been called
+     */
     public Subscription subscribe(String topic, Consumer<Message> consumer) {
         Message.requireTopic(topic);
+        requireOpen("subscribe to topic '" + topic + "'");
         JavaSubscription[] self = new JavaSubscription[1];
-        self[0] = new JavaSubscription(topic, consumer, config, executor, interceptor, () -> bus.unsubscribe(topic, self[0]));
+        self[0] = new JavaSubscription(topic, consumer, config, executor, interceptor, () -> {
+            bus.unsubscribe(topic, self[0]);
+            javaSubscriptions.remove(self[0]);
+        });
+        javaSubscriptions.add(self[0]);
         bus.subscribe(topic, self[0]);
         return self[0];
     }
 
-    /** Subscribes a Java consumer to every topic, guests' and Java's alike. */
+    /** Subscribes a Java consumer to every topic, guests' and Java's alike; see {@link #subscribe}. */
     public Subscription subscribeAll(Consumer<Message> consumer) {
+        requireOpen("subscribe to every topic");
         JavaSubscription[] self = new JavaSubscription[1];
-        self[0] = new JavaSubscription("*", consumer, config, executor, interceptor, () -> bus.unsubscribeAll(self[0]));
+        self[0] = new JavaSubscription("*", consumer, config, executor, interceptor, () -> {
+            bus.unsubscribeAll(self[0]);
+            javaSubscriptions.remove(self[0]);
+        });
+        javaSubscriptions.add(self[0]);
         bus.subscribeAll(self[0]);
         return self[0];
     }
 
     /** Topics with at least one subscriber (module or Java), sorted. */
-    public java.util.Set<String> topics() {
+    public Set<String> topics() {
         return bus.topics();
     }
 
@@ -394,6 +553,27 @@ public final class WasiServer implements AutoCloseable {
 
 
     // ---- helpers ---------------------------------------------------------------------------------------------
+
+    /**
+     * The worker pool: {@code threads} workers, plus one more for each worker blocked on a full mailbox (up to
+     * {@value #MAX_COMPENSATING_THREADS}), so that a blocked publisher never holds the worker its consumer needs (see
+     * {@link io.github.tinywasm.wasi.bus.Mailbox}). A ForkJoinPool in FIFO (async) mode starts no thread until the
+     * first task, and lets idle workers go after 30 s.
+     */
+    private static ForkJoinPool workerPool(int threads) {
+        AtomicInteger n = new AtomicInteger();
+        ClassLoader loader = Thread.currentThread().getContextClassLoader();
+        ForkJoinPool.ForkJoinWorkerThreadFactory factory = pool -> {
+            ForkJoinWorkerThread t = new ForkJoinWorkerThread(pool) {};
+            t.setName("wasi-worker-" + n.incrementAndGet());
+            t.setDaemon(true);
+            t.setContextClassLoader(loader); // as a plain thread started by the application would have
+            return t;
+        };
+        // saturate -> true: past the limit a blocked publisher blocks without a spare thread (and may time out).
+        return new ForkJoinPool(threads, factory, null, true, 0, threads + MAX_COMPENSATING_THREADS, threads,
+                pool -> true, 30, TimeUnit.SECONDS);
+    }
 
     private static void requireName(String name) {
         if (name == null || !NAME.matcher(name).matches()) {

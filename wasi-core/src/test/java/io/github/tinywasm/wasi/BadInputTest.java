@@ -119,8 +119,9 @@ class BadInputTest {
         assertThatThrownBy(() -> server.load("wrongtype", wrongType))
                 .hasMessageContaining("imports env.publish with type");
 
-        byte[] noMemory = Guests.wat("(module (func (export \"init\")))");
-        assertThatThrownBy(() -> server.load("nomem", noMemory)).hasMessageContaining("does not export its memory");
+        byte[] importsMemory = Guests.wat("(module (import \"env\" \"memory\" (memory 1)))");
+        assertThatThrownBy(() -> server.load("importsmem", importsMemory))
+                .hasMessageContaining("module 'importsmem': imports memory env.memory, but the host provides only functions");
         assertHealthyStillServes();
     }
 

@@ -4,6 +4,7 @@ import io.github.tinywasm.wasi.BusInterceptor;
 import io.github.tinywasm.wasi.Message;
 import io.github.tinywasm.wasi.Subscription;
 import io.github.tinywasm.wasi.WasiConfig;
+import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
@@ -60,6 +61,11 @@ public final class JavaSubscription implements Subscription, TopicBus.Subscriber
     }
 
     @Override
+    public void droppedAfterClose(int count) {
+        dropped.add(count);
+    }
+
+    @Override
     public String topic() {
         return topic;
     }
@@ -69,9 +75,21 @@ public final class JavaSubscription implements Subscription, TopicBus.Subscriber
         return dropped.sum();
     }
 
+    /** Waits up to {@code timeout} until every message queued for the consumer has been handled; returns whether it was. */
+    public boolean awaitDelivered(Duration timeout) {
+        return mailbox.awaitEmpty(timeout);
+    }
+
     @Override
     public void close() {
+        closeCounting();
+    }
+
+    /** Ends the subscription; messages still queued are dropped and counted. Returns how many. */
+    public int closeCounting() {
         onClose.run();
-        mailbox.close();
+        int left = mailbox.close();
+        dropped.add(left);
+        return left;
     }
 }

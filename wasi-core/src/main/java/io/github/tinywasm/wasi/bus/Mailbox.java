@@ -5,7 +5,9 @@ import io.github.tinywasm.wasi.OverflowPolicy;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -17,9 +19,30 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Threads and locks: everything below is guarded by {@code lock}. At most one drain task is scheduled or
  * running at a time ({@code scheduled}); it takes up to {@value #BATCH} messages per lock acquisition and
  * hands them to the handler outside the lock, re-submitting itself after {@value #MAX_BATCHES_PER_RUN}
- * batches so that one busy mailbox cannot monopolise a pool thread. {@link #pause()} stops the worker between
- * two messages (the rest of a batch goes back to the head of the queue) and returns once the handler is idle,
- * so that the caller may use what the handler uses.
+ * batches so that one busy mailbox cannot monopolise a pool thread. {@link #pause(Duration)} stops the worker
+ * between two messages (the rest of a batch goes back to the head of the queue) and returns once the handler
+ * is idle, so that the caller may use what the handler uses; until {@link #resume()} the pausing thread counts
+ * as this mailbox's worker.
+ *
+ * <p>Backpressure ({@link OverflowPolicy#BLOCK}) never deadlocks, and never drops from a cycle of healthy
+ * subscribers fed by outside publishers:
+ * <ul>
+ * <li>A publisher blocked on a full mailbox waits through {@link ForkJoinPool#managedBlock}, so a worker pool that
+ * is a {@link ForkJoinPool} adds a thread meanwhile: the consumer always gets a worker to take its next batch,
+ * which makes room.
+ * <li>A publisher never waits for itself. The consumer takes a batch off its queue before handling it, so a
+ * consumer whose worker is blocked publishing makes no room until that publish returns. A worker publishing to
+ * its own full mailbox (the thread that paused a mailbox counts as its worker), or to one whose worker waits,
+ * through a chain of blocked publishes ({@code waitingFor}), for the publisher's own mailbox, would wait for
+ * itself: such a publish is accepted beyond the capacity. Each blocked worker records the mailbox it waits for
+ * before it looks for a cycle, so of two workers closing a cycle at the same time at least one sees it.
+ * <li>A cycle let in beyond its capacity is congested: until the mailbox it overfilled is back under its capacity,
+ * publishers from outside (threads that serve no mailbox: the application) wait to enter the cycle through the
+ * mailbox whose worker overfilled it ({@code congestedBy}). So a cycle of two mailboxes fed from outside never holds
+ * more than both capacities plus the two batches in flight, and the allowance beyond the capacity
+ * ({@code capacity + 2 * BATCH}) is never exhausted unless guests publish more than one message per message they
+ * handle, or other guests feed the cycle. Past the allowance a publish is refused as {@link Offer#FULL}.
+ * </ul>
  */
 public final class Mailbox {
 
@@ -27,6 +50,12 @@ public final class Mailbox {
 
     static final int BATCH = 256;
     private static final int MAX_BATCHES_PER_RUN = 16;
+    /** Longest chain of blocked publishers followed when looking for a cycle. */
+    private static final int MAX_CHAIN = 64;
+    /** How often a publisher held back by a congested cycle (which signals nothing here) looks again. */
+    private static final long CONGESTION_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** The mailbox whose handler the current thread runs: its worker, or the thread that paused it. */
+    private static final ThreadLocal<Mailbox> SERVING = new ThreadLocal<>();
 
     /** Result of an offer. */
     public enum Offer { ACCEPTED, FULL, CLOSED }
@@ -40,6 +69,12 @@ public final class Mailbox {
 
         /** After a batch: how many messages were handled and how long the handler took in all. */
         default void batchDone(int count, long nanos) {}
+
+        /**
+         * Messages of a batch in progress when the mailbox was closed, left over after the message in hand: dropped
+         * (on the worker thread). {@link #close()} returns only those still queued.
+         */
+        default void droppedAfterClose(int count) {}
     }
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -47,6 +82,8 @@ public final class Mailbox {
     private final Condition idle = lock.newCondition();
     private final ArrayDeque<Message> queue = new ArrayDeque<>();
     private final int capacity;
+    /** Most messages the queue holds for publishers that would otherwise wait for themselves. */
+    private final int limit;
     private final Executor executor;
     private final Handler handler;
     private final Runnable task = this::run;
@@ -55,17 +92,25 @@ public final class Mailbox {
     private boolean running;
     private volatile boolean paused;
     private boolean closed;
-    private volatile Thread worker;
+    /** The thread that paused this mailbox, until it resumes or closes it. */
+    private Thread pauser;
+    /** Whether the queue was let in beyond its capacity and has not been back under it since. */
+    private volatile boolean overCapacity;
+    /** The last mailbox this one's worker let itself into beyond its capacity (written by that worker). */
+    private volatile Mailbox congestedBy;
+    /** The mailbox this one's worker is blocked publishing to, or null (written by that worker). */
+    private volatile Mailbox waitingFor;
 
     public Mailbox(int capacity, Executor executor, Handler handler) {
         this.capacity = capacity;
+        this.limit = 2 * capacity + 2 * BATCH;
         this.executor = executor;
         this.handler = handler;
     }
 
     /**
-     * Queues a message. When full, {@link OverflowPolicy#BLOCK} waits up to {@code blockTimeout} for room,
-     * except on this mailbox's own worker thread, which would wait for itself.
+     * Queues a message. When full, {@link OverflowPolicy#BLOCK} waits up to {@code blockTimeout} for room, except
+     * for a publisher that would wait for itself (see the class comment); {@link OverflowPolicy#DROP} refuses it.
      */
     public Offer offer(Message message, OverflowPolicy policy, Duration blockTimeout) {
         boolean submit;
@@ -74,24 +119,17 @@ public final class Mailbox {
             if (closed) {
                 return Offer.CLOSED;
             }
-            if (queue.size() >= capacity) {
-                if (policy == OverflowPolicy.DROP || Thread.currentThread() == worker) {
+            if (policy == OverflowPolicy.DROP) {
+                if (queue.size() >= capacity) {
                     return Offer.FULL;
                 }
-                long nanos = blockTimeout.toNanos();
-                while (queue.size() >= capacity && !closed) {
-                    if (nanos <= 0) {
-                        return Offer.FULL;
+            } else if (queue.size() >= capacity || congested()) {
+                Mailbox self = SERVING.get();
+                if (mustWait(self)) {
+                    Offer refused = whenNoRoom(blockTimeout, self);
+                    if (refused != null) {
+                        return refused;
                     }
-                    try {
-                        nanos = notFull.awaitNanos(nanos);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return Offer.FULL;
-                    }
-                }
-                if (closed) {
-                    return Offer.CLOSED;
                 }
             }
             queue.addLast(message);
@@ -106,6 +144,100 @@ public final class Mailbox {
             schedule();
         }
         return Offer.ACCEPTED;
+    }
+
+    /** Whether a publisher serving {@code self} (null: none) must wait; with the lock held. */
+    private boolean mustWait(Mailbox self) {
+        return queue.size() >= capacity || (self == null && congested());
+    }
+
+    private boolean congested() {
+        Mailbox c = congestedBy;
+        return c != null && c.overCapacity;
+    }
+
+    /** With the lock held and no room for this publisher: {@code null} to queue the message after all, or why not. */
+    private Offer whenNoRoom(Duration blockTimeout, Mailbox self) {
+        if (self == this) {
+            return beyondCapacity(self);
+        }
+        long nanos = blockTimeout.toNanos();
+        if (self != null) {
+            self.waitingFor = this; // before looking for a cycle: see the class comment
+        }
+        try {
+            while (mustWait(self)) {
+                if (closed) {
+                    return Offer.CLOSED;
+                }
+                if (self != null && waitsFor(self)) {
+                    return beyondCapacity(self);
+                }
+                if (nanos <= 0) {
+                    return Offer.FULL;
+                }
+                long slice = queue.size() < capacity ? Math.min(nanos, CONGESTION_POLL_NANOS) : nanos;
+                RoomWait wait = new RoomWait(slice, self);
+                ForkJoinPool.managedBlock(wait);
+                nanos -= slice - wait.nanos;
+            }
+            return closed ? Offer.CLOSED : null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Offer.FULL;
+        } finally {
+            if (self != null) {
+                self.waitingFor = null;
+            }
+        }
+    }
+
+    /** Lets in a publisher that would otherwise wait for itself, up to the limit; with the lock held. */
+    private Offer beyondCapacity(Mailbox publisher) {
+        if (queue.size() >= limit) {
+            return Offer.FULL;
+        }
+        overCapacity = true;
+        if (publisher != this) {
+            publisher.congestedBy = this;
+        }
+        return null;
+    }
+
+    /** Whether this mailbox's worker waits, through a chain of blocked publishes, for {@code publisher}'s own. */
+    private boolean waitsFor(Mailbox publisher) {
+        Mailbox m = waitingFor;
+        for (int hops = 0; m != null && hops < MAX_CHAIN; hops++) {
+            if (m == publisher) {
+                return true;
+            }
+            m = m.waitingFor;
+        }
+        return false;
+    }
+
+    /** One wait for room, through {@link ForkJoinPool#managedBlock}; the caller holds the lock. */
+    private final class RoomWait implements ForkJoinPool.ManagedBlocker {
+        private final Mailbox self;
+        private long nanos;
+        private boolean waited;
+
+        RoomWait(long nanos, Mailbox self) {
+            this.nanos = nanos;
+            this.self = self;
+        }
+
+        @Override
+        public boolean block() throws InterruptedException {
+            nanos = notFull.awaitNanos(nanos);
+            waited = true;
+            return true;
+        }
+
+        @Override
+        public boolean isReleasable() {
+            return waited || closed || nanos <= 0 || !mustWait(self);
+        }
     }
 
     private void schedule() {
@@ -123,7 +255,8 @@ public final class Mailbox {
     }
 
     private void run() {
-        worker = Thread.currentThread();
+        Mailbox outer = SERVING.get();
+        SERVING.set(this);
         Message[] batch = new Message[BATCH];
         try {
             for (int round = 0; round < MAX_BATCHES_PER_RUN; round++) {
@@ -137,6 +270,9 @@ public final class Mailbox {
                     }
                     while (n < BATCH && !queue.isEmpty()) {
                         batch[n++] = queue.pollFirst();
+                    }
+                    if (overCapacity && queue.size() < capacity) {
+                        overCapacity = false;
                     }
                     running = true;
                     notFull.signalAll();
@@ -157,10 +293,15 @@ public final class Mailbox {
                     }
                 }
                 handler.batchDone(done, System.nanoTime() - t0);
+                int late = 0;
                 lock.lock();
                 try {
                     for (int i = n - 1; i >= done; i--) {
-                        queue.addFirst(batch[i]);
+                        if (closed) {
+                            late++;
+                        } else {
+                            queue.addFirst(batch[i]);
+                        }
                         batch[i] = null;
                     }
                     running = false;
@@ -168,25 +309,61 @@ public final class Mailbox {
                 } finally {
                     lock.unlock();
                 }
+                if (late > 0) {
+                    handler.droppedAfterClose(late);
+                }
             }
         } finally {
-            worker = null;
+            if (outer != null) {
+                SERVING.set(outer);
+            } else {
+                SERVING.remove();
+            }
         }
         // Still work to do after a full run: yield the pool thread and come back.
         schedule();
     }
 
-    /** Stops delivery after the message being handled; returns when the handler is idle. */
-    public void pause() {
+    /**
+     * Stops delivery after the message being handled and waits, up to {@code timeout}, until the handler is idle.
+     * The mailbox stays paused either way; until {@link #resume()} or {@link #close()} (on this same thread), the
+     * calling thread counts as the mailbox's worker: it may use what the handler uses, and its own publishes to
+     * this mailbox never wait.
+     *
+     * @return whether the handler is idle
+     */
+    public boolean pause(Duration timeout) {
+        long nanos = timeout.toNanos();
         lock.lock();
         try {
             paused = true;
-            while (running) {
-                idle.awaitUninterruptibly();
+            if (pauser == null) {
+                pauser = Thread.currentThread();
+                if (SERVING.get() == null) {
+                    SERVING.set(this);
+                }
             }
+            while (running) {
+                if (nanos <= 0) {
+                    return false;
+                }
+                nanos = idle.awaitNanos(nanos);
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return !running;
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Ends a pause: the pausing thread stops counting as this mailbox's worker. */
+    private void releasePauser() {
+        if (pauser == Thread.currentThread() && SERVING.get() == this) {
+            SERVING.remove();
+        }
+        pauser = null;
     }
 
     /** Resumes delivery of queued and new messages. */
@@ -195,6 +372,7 @@ public final class Mailbox {
         lock.lock();
         try {
             paused = false;
+            releasePauser();
             submit = !scheduled && !queue.isEmpty() && !closed;
             if (submit) {
                 scheduled = true;
@@ -232,11 +410,17 @@ public final class Mailbox {
         }
     }
 
-    /** Refuses new messages and returns those still queued, which the caller counts as dropped. */
+    /**
+     * Refuses new messages and returns those still queued, which the caller counts as dropped. A batch in progress
+     * stops after the message in hand; the rest of it goes to {@link Handler#droppedAfterClose}.
+     */
     public int close() {
         lock.lock();
         try {
             closed = true;
+            paused = true;
+            overCapacity = false; // publishers held back by this mailbox's congestion must not wait for it any more
+            releasePauser();
             int left = queue.size();
             queue.clear();
             notFull.signalAll();

@@ -124,7 +124,8 @@ public final class ModuleDirectoryWatcher implements AutoCloseable {
                 settle(System.nanoTime());
             } catch (InterruptedException | ClosedWatchServiceException e) {
                 return;
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {
+                // Whatever one round throws (an OutOfMemoryError included), the folder must stay watched.
                 log.error("Watcher of {} failed on one round; it keeps watching", dir, e);
             }
         }
@@ -201,7 +202,7 @@ public final class ModuleDirectoryWatcher implements AutoCloseable {
             server.load(dir.resolve(file));
         } catch (WasiModuleException e) {
             // the slot has recorded and logged it; the previous version keeps serving
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             log.error("[{}] cannot load {}: {}", name, file, e.toString(), e);
         }
     }
@@ -219,8 +220,17 @@ public final class ModuleDirectoryWatcher implements AutoCloseable {
         }
     }
 
+    /** Stops watching; waits up to 5 s for a load in progress. See {@link #close(Duration)}. */
     @Override
     public void close() {
+        close(Duration.ofSeconds(5));
+    }
+
+    /**
+     * Stops watching: interrupts the watcher thread (which ends a guest call it runs, such as a module's start-up)
+     * and waits up to {@code wait} for it to end. A load that outlasts the wait completes later on its own.
+     */
+    public void close(Duration wait) {
         closed = true;
         thread.interrupt();
         if (watchService != null) {
@@ -231,7 +241,7 @@ public final class ModuleDirectoryWatcher implements AutoCloseable {
             }
         }
         try {
-            thread.join(TimeUnit.SECONDS.toMillis(5));
+            thread.join(Math.max(1, wait.toMillis()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -2,6 +2,7 @@ package io.github.tinywasm.wasi.deploy;
 
 import io.github.tinywasm.wasi.WasiModuleException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -41,13 +42,32 @@ public final class ModuleFiles {
         }
     }
 
-    /** The bytes of module {@code name}'s file, or a module error of kind {@code IO}. */
-    public static byte[] read(String name, Path file) {
-        try {
-            return Files.readAllBytes(file);
+    /**
+     * The bytes of module {@code name}'s file. The file is refused by its size before it is read, and the read
+     * stops past {@code maxSize} bytes should the file grow meanwhile, so a huge file never reaches memory.
+     *
+     * @throws WasiModuleException of kind {@code TOO_LARGE} above {@code maxSize} bytes, of kind {@code IO} if the
+     *     file cannot be read
+     */
+    public static byte[] read(String name, Path file, long maxSize) {
+        try (InputStream in = Files.newInputStream(file)) {
+            long size = Files.size(file);
+            if (size > maxSize) {
+                throw tooLarge(name, file + " is " + size + " bytes", maxSize);
+            }
+            byte[] bytes = in.readNBytes((int) Math.min(maxSize + 1, Integer.MAX_VALUE - 8));
+            if (bytes.length > maxSize) {
+                throw tooLarge(name, file + " grew past " + maxSize + " bytes while it was read, and is", maxSize);
+            }
+            return bytes;
         } catch (IOException e) {
             throw new WasiModuleException(name, WasiModuleException.Kind.IO, "cannot read " + file + ": " + e, e);
         }
+    }
+
+    private static WasiModuleException tooLarge(String name, String what, long maxSize) {
+        return new WasiModuleException(name, WasiModuleException.Kind.TOO_LARGE,
+                what + ", more than the maximum module size of " + maxSize + " bytes");
     }
 
     /** Lower-case hex SHA-256 of {@code bytes}. */

@@ -8,44 +8,87 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Interrupts guest calls that run longer than the call timeout. Chicory checks the thread's interrupt flag
- * in both the interpreter and compiled code, so an interrupted guest ends with
- * {@code ChicoryInterruptedException} within a millisecond.
+ * Interrupts guest calls that run longer than the call timeout, or past a deadline: the drain deadline of an
+ * instance being stopped or replaced ({@link Guard#interruptAfter}), or of every instance while the server stops
+ * ({@link #interruptAllAfter}). Chicory checks the thread's interrupt flag in both the interpreter and compiled code,
+ * so an interrupted guest ends with {@code ChicoryInterruptedException} within a millisecond. The deadlines are what
+ * bound a swap and a shutdown when the call timeout is 0 (no limit).
  *
  * <p>Threads: one daemon thread, {@code wasi-watchdog}, scans the registered {@link Guard}s every
- * {@code timeout / 10} (5-100 ms). A guest call pays two volatile writes and no clock read: the watchdog
- * notices a call by its sequence number staying the same across scans, so a timeout fires between
- * {@code timeout} and {@code timeout + scan interval} after the call started.
+ * {@code timeout / 10} (5-100 ms; {@value #DEADLINE_SCAN_MILLIS} ms when only deadlines are watched). It starts on
+ * demand (the first guard with a call timeout, or the first deadline), never in the constructor, and with no call
+ * timeout it ends when no deadline is left. A guest call pays two volatile writes and no clock read: the watchdog
+ * notices a call by its sequence number staying the same across scans, so a timeout fires between {@code timeout}
+ * and {@code timeout + scan interval} after the call started. {@code startLock} guards the thread's start and end
+ * and the count of pending deadlines.
  */
 public final class CallWatchdog implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(CallWatchdog.class);
+    private static final long DEADLINE_SCAN_MILLIS = 20;
+
+    /** Why a call was interrupted; what {@link Guard#end()} returns. */
+    static final int NOT_INTERRUPTED = 0;
+    static final int CALL_TIMEOUT = 1;
+    static final int DEADLINE = 2;
 
     private final long timeoutNanos;
     private final long intervalMillis;
     private final Set<Guard> guards = ConcurrentHashMap.newKeySet();
-    private final Thread thread;
+    private final Object startLock = new Object();
+    private Thread thread;
+    private int pendingDeadlines;
     private volatile boolean closed;
+    private volatile boolean hasGlobalDeadline;
+    private volatile long globalDeadline;
 
     public CallWatchdog(Duration timeout) {
         this.timeoutNanos = timeout.toNanos();
-        this.intervalMillis = Math.max(5, Math.min(100, timeout.toMillis() / 10));
+        this.intervalMillis = timeoutNanos > 0 ? Math.max(5, Math.min(100, timeout.toMillis() / 10)) : DEADLINE_SCAN_MILLIS;
+    }
+
+    /** A new guard for one module instance; calls through it are watched until the guard is closed. */
+    Guard guard(String module) {
+        Guard g = new Guard(module);
+        guards.add(g);
         if (timeoutNanos > 0) {
-            thread = new Thread(this::run, "wasi-watchdog");
-            thread.setDaemon(true);
-            thread.start();
-        } else {
-            thread = null;
+            ensureRunning();
+        }
+        return g;
+    }
+
+    /**
+     * Interrupts every guest call still running at {@code deadline} ({@link System#nanoTime()}), and every call made
+     * after it, until {@link #clearGlobalDeadline()}: what bounds a shutdown.
+     */
+    public void interruptAllAfter(long deadline) {
+        synchronized (startLock) {
+            globalDeadline = deadline;
+            if (!hasGlobalDeadline) {
+                hasGlobalDeadline = true;
+                pendingDeadlines++;
+            }
+            ensureRunning();
         }
     }
 
-    /** A new guard for one module instance; calls through it are timed while the guard is registered. */
-    Guard guard(String module) {
-        Guard g = new Guard(module);
-        if (timeoutNanos > 0) {
-            guards.add(g);
+    public void clearGlobalDeadline() {
+        synchronized (startLock) {
+            if (hasGlobalDeadline) {
+                hasGlobalDeadline = false;
+                pendingDeadlines--;
+            }
         }
-        return g;
+    }
+
+    private void ensureRunning() {
+        synchronized (startLock) {
+            if (thread == null && !closed) {
+                thread = new Thread(this::run, "wasi-watchdog");
+                thread.setDaemon(true);
+                thread.start();
+            }
+        }
     }
 
     private void run() {
@@ -56,17 +99,29 @@ public final class CallWatchdog implements AutoCloseable {
                 return;
             }
             long now = System.nanoTime();
+            boolean global = hasGlobalDeadline && now - globalDeadline >= 0;
             for (Guard g : guards) {
-                g.check(now, timeoutNanos);
+                g.check(now, timeoutNanos, global);
+            }
+            if (timeoutNanos == 0) {
+                synchronized (startLock) {
+                    if (pendingDeadlines == 0) {
+                        thread = null; // nothing to watch: a new deadline starts a new thread
+                        return;
+                    }
+                }
             }
         }
     }
 
     @Override
     public void close() {
-        closed = true;
-        if (thread != null) {
-            thread.interrupt();
+        synchronized (startLock) {
+            closed = true;
+            if (thread != null) {
+                thread.interrupt();
+                thread = null;
+            }
         }
     }
 
@@ -84,11 +139,14 @@ public final class CallWatchdog implements AutoCloseable {
         private volatile long seq;
         private volatile boolean inCall;
         private volatile boolean fired;
-        private volatile boolean timedOut;
+        private volatile int interruptedBy;
+        private volatile long deadline;
+        private volatile boolean hasDeadline;
         private Thread caller;
         // Watchdog-thread state only.
         private long observedSeq = -1;
         private long observedSince;
+        private long firedSeq = -1;
 
         private Guard(String module) {
             this.module = module;
@@ -96,13 +154,13 @@ public final class CallWatchdog implements AutoCloseable {
 
         void begin() {
             caller = Thread.currentThread();
-            timedOut = false;
+            interruptedBy = NOT_INTERRUPTED;
             seq = seq + 1;
             inCall = true;
         }
 
-        /** Ends a call; returns whether the watchdog interrupted it. */
-        boolean end() {
+        /** Ends a call; returns why the watchdog interrupted it ({@link #CALL_TIMEOUT}, {@link #DEADLINE}), if it did. */
+        int end() {
             inCall = false;
             if (fired) {
                 synchronized (this) {
@@ -110,36 +168,76 @@ public final class CallWatchdog implements AutoCloseable {
                     Thread.interrupted();
                 }
             }
-            return timedOut;
+            return interruptedBy;
         }
 
-        private void check(long now, long timeout) {
+        /** Interrupts the call running at {@code nanoTime}, and every call after it, until {@link #noDeadline()}. */
+        synchronized void interruptAfter(long nanoTime) {
+            deadline = nanoTime;
+            if (!hasDeadline) {
+                hasDeadline = true;
+                synchronized (startLock) {
+                    pendingDeadlines++;
+                    ensureRunning();
+                }
+            }
+        }
+
+        synchronized void noDeadline() {
+            if (hasDeadline) {
+                hasDeadline = false;
+                synchronized (startLock) {
+                    pendingDeadlines--;
+                }
+            }
+        }
+
+        private void check(long now, long timeout, boolean pastGlobalDeadline) {
             if (!inCall) {
                 observedSeq = -1;
                 return;
             }
             long s = seq;
+            if (pastGlobalDeadline || (hasDeadline && now - deadline >= 0)) {
+                if (firedSeq != s) {
+                    fire(s, DEADLINE);
+                }
+                return;
+            }
+            if (timeout == 0) {
+                return;
+            }
             if (s != observedSeq) {
                 observedSeq = s;
                 observedSince = now;
             } else if (now - observedSince >= timeout) {
-                synchronized (this) {
-                    fired = true;
-                    if (inCall && seq == s) {
-                        timedOut = true;
+                fire(s, CALL_TIMEOUT);
+            }
+        }
+
+        private void fire(long s, int why) {
+            synchronized (this) {
+                fired = true;
+                if (inCall && seq == s) {
+                    interruptedBy = why;
+                    if (why == CALL_TIMEOUT) {
                         log.warn("[{}] guest call exceeded the call timeout of {} ms: interrupting it", module,
-                                TimeUnit.NANOSECONDS.toMillis(timeout));
-                        caller.interrupt();
-                        observedSeq = -1;
+                                TimeUnit.NANOSECONDS.toMillis(timeoutNanos));
                     } else {
-                        fired = false;
+                        log.warn("[{}] guest call still running at the drain timeout: interrupting it", module);
                     }
+                    caller.interrupt();
+                    observedSeq = -1;
+                    firedSeq = s;
+                } else {
+                    fired = false;
                 }
             }
         }
 
         @Override
         public void close() {
+            noDeadline();
             guards.remove(this);
         }
     }

@@ -6,6 +6,7 @@ import io.github.tinywasm.wasi.WasiModuleException;
 import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.runtime.WasmFunctionHandle;
 import com.dylibso.chicory.wasi.WasiOptions;
 import com.dylibso.chicory.wasi.WasiPreview1;
 import com.dylibso.chicory.wasm.types.FunctionType;
@@ -59,10 +60,21 @@ public final class HostBuilder {
         return LoggerFactory.getLogger("io.github.tinywasm.wasi.guest." + module);
     }
 
-    /** The imports, with WASI preview 1 bound to {@code wasi}. */
-    public ImportValues imports(HostApi api, WasiPreview1 wasi) {
+    /**
+     * The imports, with WASI preview 1 bound to {@code wasi}.
+     *
+     * @param hasMemory whether the module defines a memory; without one, a WASI call that needs it fails as a
+     *     {@link WasiModuleException.Kind#NO_MEMORY} error of the module rather than with Chicory's null pointer
+     */
+    public ImportValues imports(HostApi api, WasiPreview1 wasi, boolean hasMemory) {
+        HostFunction[] wasiFunctions = wasi.toHostFunctions();
+        if (!hasMemory) {
+            for (int i = 0; i < wasiFunctions.length; i++) {
+                wasiFunctions[i] = withoutMemory(wasiFunctions[i]);
+            }
+        }
         return ImportValues.builder()
-                .addFunction(wasi.toHostFunctions())
+                .addFunction(wasiFunctions)
                 .addFunction(
                         new HostFunction(ENV, "publish", I32X4, NONE, (inst, args) -> {
                             api.publish(topic(inst, "publish", args[0], args[1]), bytes(inst, "publish", "payload", args[2], args[3]));
@@ -86,6 +98,23 @@ public final class HostBuilder {
                             return null;
                         }))
                 .build();
+    }
+
+    /** A WASI function of a module without memory: Chicory's implementation fails on the missing memory. */
+    private HostFunction withoutMemory(HostFunction f) {
+        WasmFunctionHandle handle = f.handle();
+        String function = f.name();
+        return new HostFunction(f.module(), function, f.functionType(), (inst, args) -> {
+            try {
+                return handle.apply(inst, args);
+            } catch (NullPointerException e) {
+                if (inst.memory() != null) {
+                    throw e;
+                }
+                throw new WasiModuleException(module, WasiModuleException.Kind.NO_MEMORY,
+                        function + ": this WASI call needs the module's memory, but the module has none", e);
+            }
+        });
     }
 
     /** WASI preview 1 for this module: real clocks and randomness, stdout/stderr to the log, no stdin. */
@@ -114,6 +143,13 @@ public final class HostBuilder {
         long p = ptr & 0xFFFFFFFFL;
         long n = len & 0xFFFFFFFFL;
         Memory memory = inst.memory();
+        if (memory == null) {
+            if (n == 0) {
+                return new byte[0];
+            }
+            throw new WasiModuleException(module, WasiModuleException.Kind.NO_MEMORY, String.format(
+                    "%s: the module has no memory to read the %s from (ptr=%d, len=%d)", function, what, p, n));
+        }
         long size = (long) memory.pages() * Memory.PAGE_SIZE;
         if (p + n > size) {
             throw new WasiModuleException(module, WasiModuleException.Kind.MEMORY, String.format(

@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,8 +34,11 @@ import org.slf4j.MDC;
  * <p>Threads and locks: {@code swapLock} serialises load, swap and unload of this slot (callers: the
  * watcher, the application, the actuator). The mailbox worker is the only thread that calls into the serving
  * instance, except while the mailbox is paused, when the thread holding {@code swapLock} may. {@code current}
- * is volatile and written only under {@code swapLock} with the mailbox paused or empty. Counters are
- * {@link LongAdder}s, readable from any thread.
+ * is volatile and written only under {@code swapLock} with the mailbox paused or empty. The slot's subscriptions on
+ * the bus ({@code busTopics}) are changed only under their own monitor, by the commit, by the unload and by the
+ * serving instance's {@code subscribe}/{@code unsubscribe} (on whichever thread runs it): so a subscribe racing an
+ * unload either is undone by it or finds the slot closed to subscriptions. Counters are {@link LongAdder}s, readable
+ * from any thread.
  */
 public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModule.SubscriptionSink, HostServices {
 
@@ -46,6 +51,8 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     private final String name;
     /** MDC key holding the module's name while the slot runs its guest or changes its version. */
     public static final String MDC_KEY = "wasi.module";
+    /** How long past a deadline a swap or unload waits for an interrupted guest call to end before going on without it. */
+    public static final Duration INTERRUPT_GRACE = Duration.ofSeconds(1);
 
     private final SlotContext context;
     private final WasiConfig config;
@@ -72,6 +79,10 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     private final LongAdder swaps = new LongAdder();
     private final LongAdder failedLoads = new LongAdder();
     private final Map<DropReason, LongAdder> dropped = new EnumMap<>(DropReason.class);
+    /** Topics the slot is subscribed to on the bus; guarded by itself, as is {@code acceptingSubscriptions}. */
+    private final Set<String> busTopics = new HashSet<>();
+    /** False before the first commit and from the start of unload: the bus gets no subscription of the slot. */
+    private boolean acceptingSubscriptions;
 
     public ModuleSlot(String name, SlotContext context) {
         this.name = name;
@@ -116,8 +127,14 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             try {
                 if (swap) {
                     state = ModuleState.SWAPPING;
-                    mailbox.pause();
-                    if (!old.drain(config.drainTimeout())) {
+                    // The old version gets the drain timeout for the message in hand and its drain(), whatever the
+                    // call timeout: a call still running at the deadline is interrupted.
+                    long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+                    old.interruptAfter(deadline);
+                    if (!mailbox.pause(Duration.ofNanos(remaining(deadline) + INTERRUPT_GRACE.toNanos()))) {
+                        log.warn("[{}] the old version's call did not end when interrupted at the drain timeout of {} ms; "
+                                + "replacing it without draining it", name, config.drainTimeout().toMillis());
+                    } else if (!old.drain(Duration.ofNanos(remaining(deadline)))) {
                         log.warn("[{}] old version still reported work in flight after the drain timeout of {} ms; closing it",
                                 name, config.drainTimeout().toMillis());
                     }
@@ -127,6 +144,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
                 } catch (WasiModuleException e) {
                     next.close();
                     if (swap) {
+                        old.noDeadline(); // it goes on serving
                         state = ModuleState.SERVING;
                     }
                     loadFailed(e, swap, t0);
@@ -155,21 +173,37 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         }
     }
 
-    private void commit(WasmModule old, WasmModule next, Version v) {
-        Set<String> before = old != null ? old.topics() : Set.of();
-        Set<String> after = next.topics();
-        for (String t : after) {
-            if (!before.contains(t)) {
-                context.bus().subscribe(t, this);
+    /**
+     * Records a load that failed before there were bytes to load (the file could not be read, or is too large),
+     * as a failed load of this slot: logged, counted, and FAILED unless a version serves.
+     *
+     * @return false if the slot was already closed (the caller makes a new slot)
+     */
+    public boolean loadFailed(WasiModuleException e) {
+        swapLock.lock();
+        MDC.put(MDC_KEY, name);
+        try {
+            if (state == ModuleState.CLOSED || state == ModuleState.UNLOADING) {
+                return false;
             }
+            attemptedSha256 = null; // whatever the file holds next is worth a try
+            loadFailed(e, current != null, System.nanoTime());
+            return true;
+        } finally {
+            MDC.remove(MDC_KEY);
+            swapLock.unlock();
+        }
+    }
+
+    private void commit(WasmModule old, WasmModule next, Version v) {
+        // The instance first, the subscriptions after: a message the bus hands to the slot from now on finds the
+        // version that asked for it (on a first load the mailbox is not paused, and the worker may run at once).
+        if (old != null) {
+            old.deactivate(); // what it subscribes from now on (a call that could not be stopped) stays its own
         }
         current = next;
         next.activate(this);
-        for (String t : before) {
-            if (!after.contains(t)) {
-                context.bus().unsubscribe(t, this);
-            }
-        }
+        subscribeExactly(next);
         if (old != null) {
             swaps.increment(); // before the new version becomes visible: a snapshot never shows it uncounted
         }
@@ -192,37 +226,58 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         context.listeners().moduleLoadFailed(name, swap, Duration.ofNanos(System.nanoTime() - t0), e);
     }
 
+    /** Unloads the slot within the drain timeout from now; see {@link #unload(long)}. */
+    public boolean unload() {
+        return unload(System.nanoTime() + config.drainTimeout().toNanos());
+    }
+
     /**
-     * Unsubscribes, lets the mailbox deliver what it already accepted, drains the guest and closes it, all
-     * within the drain timeout. Messages still queued after that are dropped and counted.
+     * Unsubscribes, lets the mailbox deliver what it already accepted, drains the guest and closes it, all by
+     * {@code deadline} ({@link System#nanoTime()}): a guest call still running then is interrupted, whatever the call
+     * timeout, and messages still queued are dropped and counted ({@code closed}). Returns at the latest twice
+     * {@link #INTERRUPT_GRACE} after the deadline (once waiting for a load that holds the slot, once for the
+     * interrupted call to end).
+     *
+     * @return false if a load or swap of this slot still held it at that point (the slot is left to it)
      */
-    public void unload() {
-        swapLock.lock();
+    public boolean unload(long deadline) {
+        boolean locked;
+        try {
+            locked = swapLock.tryLock(remaining(deadline) + INTERRUPT_GRACE.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            locked = false;
+        }
+        if (!locked) {
+            log.warn("[{}] not unloaded: a load or swap of it still runs past the drain timeout of {} ms", name,
+                    config.drainTimeout().toMillis());
+            return false;
+        }
         MDC.put(MDC_KEY, name);
         try {
             if (state == ModuleState.CLOSED) {
-                return;
+                return true;
             }
             state = ModuleState.UNLOADING;
             WasmModule m = current;
             if (m != null) {
-                for (String t : m.topics()) {
-                    context.bus().unsubscribe(t, this);
-                }
                 m.deactivate();
+                m.interruptAfter(deadline);
             }
-            long deadline = System.nanoTime() + config.drainTimeout().toNanos();
-            if (!mailbox.awaitEmpty(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+            unsubscribeAll(); // after this, a subscribe the guest makes while it delivers what is queued goes nowhere
+            if (!mailbox.awaitEmpty(Duration.ofNanos(remaining(deadline)))) {
                 log.warn("[{}] mailbox not empty after the drain timeout of {} ms", name, config.drainTimeout().toMillis());
             }
-            mailbox.pause();
+            boolean idle = mailbox.pause(Duration.ofNanos(remaining(deadline) + INTERRUPT_GRACE.toNanos()));
             int left = mailbox.close();
             if (left > 0) {
                 dropped.get(DropReason.CLOSED).add(left);
                 log.warn("[{}] dropped {} queued messages on close", name, left);
             }
             if (m != null) {
-                if (!m.drain(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+                if (!idle) {
+                    log.warn("[{}] a call into it did not end when interrupted at the drain timeout; closing it without draining it", name);
+                } else if (!m.drain(Duration.ofNanos(remaining(deadline)))) {
                     log.warn("[{}] still reported work in flight at the drain timeout; closing it", name);
                 }
                 m.close();
@@ -232,10 +287,15 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             log.info("[{}] unloaded: {} messages delivered, {} dropped in all", name, delivered.sum(),
                     dropped.values().stream().mapToLong(LongAdder::sum).sum());
             context.listeners().moduleUnloaded(name);
+            return true;
         } finally {
             MDC.remove(MDC_KEY);
             swapLock.unlock();
         }
+    }
+
+    private static long remaining(long deadline) {
+        return Math.max(0, deadline - System.nanoTime());
     }
 
     // ---- delivery (mailbox worker) --------------------------------------------------------------------------
@@ -264,14 +324,23 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         BusInterceptor.Scope scope = context.interceptor().beforeProcess(name, message);
         Throwable failure = null;
         try {
-            m.deliver(message);
+            WasiModuleException cleanup = m.deliver(message);
             delivered.increment();
+            if (cleanup != null) {
+                guestError(cleanup, message); // delivered all the same: only the free() after it failed
+            }
         } catch (WasiModuleException e) {
             failure = e;
             guestError(e, message);
         } finally {
             scope.close(failure);
         }
+    }
+
+    @Override
+    public void droppedAfterClose(int count) {
+        dropped.get(DropReason.CLOSED).add(count);
+        log.warn("[{}] dropped {} messages of a batch in progress on close", name, count);
     }
 
     @Override
@@ -290,6 +359,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         recordError(e); // first: whoever sees a counter move must see the error that moved it
         switch (e.kind()) {
             case NO_ALLOCATOR -> dropped.get(DropReason.NO_ALLOCATOR).increment();
+            case NO_MEMORY -> dropped.get(DropReason.NO_MEMORY).increment();
             case TIMEOUT -> timeouts.increment();
             case TRAP -> traps.increment();
             default -> { }
@@ -315,16 +385,59 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         lastErrorAt = Instant.now();
     }
 
+    // ---- subscriptions on the bus ---------------------------------------------------------------------------
+
+    /** Makes the slot's bus subscriptions those of {@code module}: subscribes the new topics, drops the others. */
+    private void subscribeExactly(WasmModule module) {
+        synchronized (busTopics) {
+            acceptingSubscriptions = true;
+            // Read the topics under the lock: a subscribe the guest makes meanwhile either is in this snapshot or
+            // reaches subscribe() below after it, never neither.
+            Set<String> wanted = module.topics();
+            for (Iterator<String> it = busTopics.iterator(); it.hasNext(); ) {
+                String t = it.next();
+                if (!wanted.contains(t)) {
+                    it.remove();
+                    context.bus().unsubscribe(t, this);
+                }
+            }
+            for (String t : wanted) {
+                if (busTopics.add(t)) {
+                    context.bus().subscribe(t, this);
+                }
+            }
+        }
+    }
+
+    /** Removes every subscription of the slot from the bus, for good. */
+    private void unsubscribeAll() {
+        synchronized (busTopics) {
+            acceptingSubscriptions = false;
+            for (String t : busTopics) {
+                context.bus().unsubscribe(t, this);
+            }
+            busTopics.clear();
+        }
+    }
+
     // ---- what the guest's imports reach -------------------------------------------------------------------
 
     @Override
     public void subscribe(String topic) {
-        context.bus().subscribe(topic, this);
+        synchronized (busTopics) {
+            if (acceptingSubscriptions && busTopics.add(topic)) {
+                context.bus().subscribe(topic, this);
+            }
+        }
     }
 
     @Override
     public void unsubscribe(String topic) {
-        context.bus().unsubscribe(topic, this);
+        synchronized (busTopics) {
+            if (busTopics.remove(topic)) {
+                context.bus().unsubscribe(topic, this);
+            }
+        }
     }
 
     @Override
@@ -344,6 +457,11 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     }
 
     // ---- inspection ---------------------------------------------------------------------------------------
+
+    /** Messages dropped because the slot was closed with them still queued, or reached it after it closed. */
+    public long droppedClosed() {
+        return dropped.get(DropReason.CLOSED).sum();
+    }
 
     /** SHA-256 of the bytes of the most recent load attempt, successful or not. */
     public String attemptedSha256() {
@@ -366,7 +484,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         return new ModuleInfo(name, state, m != null ? List.copyOf(m.topics()) : List.of(),
                 v != null && v.file() != null ? v.file().toString() : null,
                 m != null && v != null ? v.sha256() : null, v != null ? v.size() : 0,
-                v != null ? v.loadedAt() : null, m != null ? m.engine() : null, m != null ? m.memoryBytes() : 0,
+                v != null ? v.loadedAt() : null, m != null ? m.engine() : null, m != null && m.hasMemory() ? Long.valueOf(m.memoryBytes()) : null,
                 lastError, lastErrorAt, lastLoadFailed, mailbox.depth(), counters);
     }
 }

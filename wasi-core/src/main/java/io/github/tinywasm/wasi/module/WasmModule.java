@@ -117,6 +117,10 @@ public final class WasmModule implements AutoCloseable {
      * @throws WasiModuleException with the module's name and a specific reason
      */
     public static WasmModule load(String name, byte[] bytes, WasiConfig config, HostServices services, CallWatchdog watchdog) {
+        if (bytes.length > config.maxModuleSize()) {
+            throw new WasiModuleException(name, Kind.TOO_LARGE, bytes.length
+                    + " bytes, more than the maximum module size of " + config.maxModuleSize() + " bytes");
+        }
         if (bytes.length < 8 || bytes[0] != 0 || bytes[1] != 'a' || bytes[2] != 's' || bytes[3] != 'm') {
             throw new WasiModuleException(name, Kind.INVALID_MODULE, "not a valid WebAssembly module (" + bytes.length
                     + " bytes): it does not start with the \\0asm header");
@@ -158,7 +162,7 @@ public final class WasmModule implements AutoCloseable {
         WasmModule module = null;
         try {
             Instance.Builder builder = Instance.builder(parsed)
-                    .withImportValues(host.imports(binding, wasi))
+                    .withImportValues(host.imports(binding, wasi, definesMemory(parsed)))
                     .withMemoryFactory(ByteArrayMemory::new)
                     .withStart(false);
             if (limits != null) {
@@ -178,7 +182,7 @@ public final class WasmModule implements AutoCloseable {
                 wasi.close();
                 guard.close();
             }
-            throw e instanceof WasiModuleException w ? w : classify(name, "instantiation", e, false);
+            throw e instanceof WasiModuleException w ? w : classify(name, "instantiation", e, CallWatchdog.NOT_INTERRUPTED);
         }
     }
 
@@ -198,7 +202,7 @@ public final class WasmModule implements AutoCloseable {
             String what = imp.module() + "." + imp.name();
             if (imp.importType() != ExternalType.FUNCTION) {
                 throw new WasiModuleException(name, Kind.LINK, "imports " + imp.importType().name().toLowerCase()
-                        + " " + what + ", but the host provides only functions (a module must define and export its own memory)");
+                        + " " + what + ", but the host provides only functions (a module defines its own memory, if it needs one)");
             }
             if (HostBuilder.ENV.equals(imp.module())) {
                 FunctionType expected = HostBuilder.envType(imp.name());
@@ -216,14 +220,13 @@ public final class WasmModule implements AutoCloseable {
                         + ", which the host does not provide (modules: env, " + HostBuilder.WASI + ")");
             }
         }
-        ExportSection exports = parsed.exportSection();
-        for (int i = 0; i < exports.exportCount(); i++) {
-            Export e = exports.getExport(i);
-            if (e.exportType() == ExternalType.MEMORY && "memory".equals(e.name())) {
-                return;
-            }
-        }
-        throw new WasiModuleException(name, Kind.LINK, "does not export its memory as 'memory'");
+        // Every export is optional, memory included (tinywasm/wasi loads a header-only module): what needs memory
+        // fails later, as an error of this module (HostBuilder, deliver).
+    }
+
+    /** Whether the module defines a memory (imported memories are refused by checkImports). */
+    private static boolean definesMemory(com.dylibso.chicory.wasm.WasmModule parsed) {
+        return parsed.memorySection().isPresent() && parsed.memorySection().get().memoryCount() > 0;
     }
 
     private static MemoryLimits memoryLimits(String name, com.dylibso.chicory.wasm.WasmModule parsed, WasiConfig config) {
@@ -288,34 +291,70 @@ public final class WasmModule implements AutoCloseable {
 
     /**
      * Places the payload in guest memory (from {@code malloc}/{@code alloc}), calls {@code on_topic_message}
-     * or {@code on_message}, then {@code free} if exported.
+     * or {@code on_message}, then {@code free} on each buffer if exported.
+     *
+     * <p>The message is delivered once the handler returns: a {@code free} that fails afterwards does not undo
+     * that, so it is returned rather than thrown. Every buffer is freed even if freeing another one failed.
+     *
+     * @return {@code null}, or the error of a {@code free} that failed after the message was delivered
+     * @throws WasiModuleException if the message could not be delivered (no memory, no allocator, or the handler
+     *     failed); the buffers already placed are freed first
      */
-    public void deliver(Message message) {
+    public WasiModuleException deliver(Message message) {
         ExportFunction handler = onTopicMessage != null ? onTopicMessage : onMessage;
         if (handler == null) {
-            return;
+            return null;
+        }
+        if (memory == null) {
+            throw new WasiModuleException(name, Kind.NO_MEMORY,
+                    "cannot deliver a message: the module has no memory to receive it in");
         }
         byte[] payload = MessageAccess.payloadArray(message);
         int ptr = place(payload);
         int topicPtr = 0;
-        byte[] topic = null;
         try {
             if (handler == onTopicMessage) {
-                topic = message.topic().getBytes(StandardCharsets.UTF_8);
+                byte[] topic = message.topic().getBytes(StandardCharsets.UTF_8);
                 topicPtr = place(topic);
                 call("on_topic_message", handler, topicPtr, topic.length, ptr, payload.length);
             } else {
                 call("on_message", handler, ptr, payload.length);
             }
-        } finally {
-            if (free != null) {
-                if (ptr != 0) {
-                    call("free", free, ptr);
-                }
-                if (topicPtr != 0) {
-                    call("free", free, topicPtr);
-                }
+        } catch (WasiModuleException failed) {
+            WasiModuleException freeFailed = free(ptr, topicPtr);
+            if (freeFailed != null) {
+                failed.addSuppressed(freeFailed);
             }
+            throw failed;
+        }
+        return free(ptr, topicPtr);
+    }
+
+    /** Frees both buffers (0 = none); returns the first failure, with a second one suppressed in it. */
+    private WasiModuleException free(int ptr, int topicPtr) {
+        if (free == null) {
+            return null;
+        }
+        WasiModuleException first = freeOne(ptr);
+        WasiModuleException second = freeOne(topicPtr);
+        if (first == null) {
+            return second;
+        }
+        if (second != null) {
+            first.addSuppressed(second);
+        }
+        return first;
+    }
+
+    private WasiModuleException freeOne(int ptr) {
+        if (ptr == 0) {
+            return null; // free(NULL) is a no-op in C; an empty payload may sit at 0 (malloc(0) returned 0)
+        }
+        try {
+            call("free", free, ptr);
+            return null;
+        } catch (WasiModuleException e) {
+            return e;
         }
     }
 
@@ -326,11 +365,14 @@ public final class WasmModule implements AutoCloseable {
         }
         int ptr = (int) call("malloc", malloc, bytes.length)[0];
         long end = (ptr & 0xFFFFFFFFL) + bytes.length;
-        if (ptr == 0 || end > (long) memory.pages() * Memory.PAGE_SIZE) {
+        // malloc(0) may return 0 (C allows it, TinyGo does it): an empty payload needs no buffer.
+        if ((ptr == 0 && bytes.length > 0) || end > (long) memory.pages() * Memory.PAGE_SIZE) {
             throw new WasiModuleException(name, Kind.NO_ALLOCATOR,
                     "malloc(" + bytes.length + ") returned " + (ptr & 0xFFFFFFFFL) + ", not a usable buffer");
         }
-        memory.write(ptr, bytes);
+        if (bytes.length > 0) {
+            memory.write(ptr, bytes);
+        }
         return ptr;
     }
 
@@ -344,6 +386,9 @@ public final class WasmModule implements AutoCloseable {
     public boolean drain(Duration timeout) {
         if (drain == null) {
             return true;
+        }
+        if (timeout.isZero() || timeout.isNegative()) {
+            return false; // no time left to ask
         }
         try {
             return pollDrain(timeout);
@@ -402,13 +447,16 @@ public final class WasmModule implements AutoCloseable {
         }
     }
 
-    private static WasiModuleException classify(String name, String export, Throwable e, boolean timedOut) {
+    private static WasiModuleException classify(String name, String export, Throwable e, int interruptedBy) {
         if (e instanceof WasiModuleException w) {
             return w;
         }
-        if (timedOut || e instanceof ChicoryInterruptedException) {
-            return new WasiModuleException(name, Kind.TIMEOUT, export + " was interrupted"
-                    + (timedOut ? " after exceeding the call timeout" : ""), e);
+        if (interruptedBy != CallWatchdog.NOT_INTERRUPTED || e instanceof ChicoryInterruptedException) {
+            return new WasiModuleException(name, Kind.TIMEOUT, export + " was interrupted" + switch (interruptedBy) {
+                case CallWatchdog.CALL_TIMEOUT -> " after exceeding the call timeout";
+                case CallWatchdog.DEADLINE -> " at the drain timeout (the module was being stopped or replaced)";
+                default -> "";
+            }, e);
         }
         if (e instanceof WasiExitException exit) {
             return new WasiModuleException(name, Kind.EXIT, export + " called proc_exit(" + exit.exitCode() + ")", e);
@@ -426,6 +474,20 @@ public final class WasmModule implements AutoCloseable {
             return new WasiModuleException(name, Kind.TRAP, export + " trapped: call stack exhausted", e);
         }
         return new WasiModuleException(name, Kind.TRAP, export + " trapped: " + e.getMessage(), e);
+    }
+
+    /**
+     * Interrupts the call into this instance still running at {@code nanoTime} ({@link System#nanoTime()}), whichever
+     * thread makes it, and every call made after it, until {@link #noDeadline()}: what bounds a swap or an unload
+     * whatever the call timeout. Any thread may call it.
+     */
+    public void interruptAfter(long nanoTime) {
+        guard.interruptAfter(nanoTime);
+    }
+
+    /** Lifts the deadline of {@link #interruptAfter}: the instance serves again (its replacement failed). */
+    public void noDeadline() {
+        guard.noDeadline();
     }
 
     /** Connects this instance's subscriptions to a slot: from now on subscribe/unsubscribe go to it too. */
@@ -467,9 +529,14 @@ public final class WasmModule implements AutoCloseable {
         return onMessage != null || onTopicMessage != null;
     }
 
-    /** Current linear memory size in bytes. */
+    /** Whether the module has a linear memory (index 0, exported or not); pointers are offsets into it. */
+    public boolean hasMemory() {
+        return memory != null;
+    }
+
+    /** Current linear memory size in bytes; 0 for a module without memory (see {@link #hasMemory()}). */
     public long memoryBytes() {
-        return (long) memory.pages() * Memory.PAGE_SIZE;
+        return memory != null ? (long) memory.pages() * Memory.PAGE_SIZE : 0;
     }
 
     @Override
