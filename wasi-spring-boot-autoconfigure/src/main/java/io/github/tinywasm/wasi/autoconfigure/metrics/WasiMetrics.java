@@ -128,7 +128,9 @@ public class WasiMetrics implements MeterBinder, DisposableBean {
                 .tags(tags).description("Messages handled by the guest and the time spent in it").register(r));
         meters.add(Gauge.builder("wasi.mailbox.depth", server, s -> s.module(module).map(ModuleInfo::mailboxDepth).orElse(0))
                 .tags(tags).baseUnit(BaseUnits.MESSAGES).description("Messages queued for the module").register(r));
-        meters.add(Gauge.builder("wasi.module.memory", server, s -> s.module(module).map(ModuleInfo::memoryBytes).orElse(0L))
+        // NaN, Micrometer's "no value", for a module without memory (or none serving) rather than a misleading 0
+        meters.add(Gauge.builder("wasi.module.memory", server, s -> s.module(module).map(ModuleInfo::memoryBytes)
+                        .map(Long::doubleValue).orElse(Double.NaN))
                 .tags(tags).baseUnit(BaseUnits.BYTES).description("Linear memory of the serving version").register(r));
     }
 
