@@ -60,6 +60,8 @@ public final class WasmModule implements AutoCloseable {
     private final Memory memory;
     private final WasiPreview1 wasi;
     private final CallWatchdog.Guard guard;
+    /** Reset after a failed call; {@link ShadowStack#NONE} until start-up has returned. */
+    private ShadowStack shadowStack = ShadowStack.NONE;
     private final String engine;
     private final Binding binding;
     private final ExportFunction malloc;
@@ -174,6 +176,7 @@ public final class WasmModule implements AutoCloseable {
             Instance instance = guarded(name, guard, "instantiation", builder::build);
             module = new WasmModule(name, instance, wasi, guard, engine, binding);
             module.runStart();
+            module.shadowStack = ShadowStack.of(parsed, instance);
             return module;
         } catch (RuntimeException e) {
             if (module != null) {
@@ -426,6 +429,7 @@ public final class WasmModule implements AutoCloseable {
             guard.end();
             return result;
         } catch (RuntimeException | StackOverflowError | AssertionError e) {
+            shadowStack.reset(); // a trapped call never pops its frames: the next call must not inherit them
             throw classify(name, export, e, guard.end());
         } catch (Error e) {
             guard.end();

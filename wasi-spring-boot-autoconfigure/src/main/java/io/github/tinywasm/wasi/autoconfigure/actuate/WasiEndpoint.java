@@ -149,7 +149,7 @@ public class WasiEndpoint {
      * A module's cumulative counters.
      *
      * @param dropped messages that did not reach the module, by reason ({@code mailboxFull}, {@code unsubscribed},
-     *     {@code noAllocator}, {@code closed})
+     *     {@code noAllocator}, {@code closed}, {@code noMemory})
      * @param callTimeMs time spent in guest calls, in milliseconds
      */
     public record Counters(long published, long broadcasts, long delivered, long errors, long traps, long timeouts,
