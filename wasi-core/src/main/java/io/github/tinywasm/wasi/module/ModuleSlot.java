@@ -160,10 +160,10 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             lastLoadFailed = false;
             log.info("[{}] {} {} ({} bytes, sha256 {}, {}, topics {}) in {} ms", name, swap ? "swapped to" : "loaded",
                     file != null ? file.getFileName() : "bytes", bytes.length, sha256.substring(0, 12), next.engine(),
-                    next.topics(), took.toMillis());
+                    brief(next.topics()), took.toMillis());
             if (!next.topics().isEmpty() && (!next.hasAllocator() || !next.hasHandler())) {
                 log.warn("[{}] subscribes to {} but exports {}: its messages will be dropped and counted", name,
-                        next.topics(), !next.hasHandler() ? "no on_message" : "neither malloc nor alloc");
+                        brief(next.topics()), !next.hasHandler() ? "no on_message" : "neither malloc nor alloc");
             }
             context.listeners().moduleLoaded(name, swap, took);
             return true;
@@ -486,5 +486,15 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
                 m != null && v != null ? v.sha256() : null, v != null ? v.size() : 0,
                 v != null ? v.loadedAt() : null, m != null ? m.engine() : null, m != null && m.hasMemory() ? Long.valueOf(m.memoryBytes()) : null,
                 lastError, lastErrorAt, lastLoadFailed, mailbox.depth(), counters);
+    }
+
+    /** A topic set for a log line: a module may subscribe to thousands; the endpoint lists them all. */
+    static String brief(Set<String> topics) {
+        int shown = 10;
+        if (topics.size() <= shown) {
+            return topics.toString();
+        }
+        return topics.stream().limit(shown).collect(java.util.stream.Collectors.joining(", ", "[", ", ... "))
+                + (topics.size() - shown) + " more]";
     }
 }
