@@ -89,6 +89,7 @@ for src in "$here"/c/*.c; do
   c_guest "$(basename "$src" .c)" "$src"
 done
 c_guest chat-v2 "$here/c/chat.c" -DSTYLE='"[v2] "'
+c_guest http_users-v2 "$here/c/http_users.c" -DVERSION='"users v2"'
 
 wat_id="$(tool wat2wasm)"
 for src in "$here"/wat/*.wat; do
