@@ -16,11 +16,12 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Rust SDK's HTTP support ({@code guests/rust/tinywasm}, {@code guest!(T, http)}), through the sample's {@code notes}
- * module: a JSON API written without {@code unsafe}. And its opt-in: a module that does not ask for HTTP imports none of
- * it.
+ * The guest SDKs' HTTP support with real guests: Rust ({@code guests/rust/tinywasm}, {@code guest!(T, http)}) through
+ * the sample's {@code notes} module, a JSON API written without {@code unsafe}; AssemblyScript
+ * ({@code guests/assemblyscript/assembly/tinywasm.ts}) through {@code hello.ts}. And the opt-in: a guest that does not
+ * use HTTP imports none of it, in C, Rust and AssemblyScript alike.
  */
-class RustHttpGuestTest {
+class SdkHttpGuestsTest {
 
     private static GuestHttpResponse send(WasiServer server, GuestHttpRequest request) throws Exception {
         return server.http().dispatch("notes", request).get(30, TimeUnit.SECONDS);
@@ -69,8 +70,26 @@ class RustHttpGuestTest {
     }
 
     @Test
-    void aRustGuestThatDoesNotAskForHttpImportsAndExportsNoneOfIt() {
-        for (String guest : List.of("stats", "probe")) {
+    void theAssemblyScriptWrapperReadsTheRequestAndWritesTheResponse() throws Exception {
+        try (WasiServer server = new WasiServer(WasiConfig.defaults())) {
+            server.load("hello", Guests.built("hello"));
+            GuestHttpResponse hello = server.http().dispatch("hello", request("GET", "/m/hello/x?y=1",
+                    List.of(new Header("X-User", "ana")), null)).get(30, TimeUnit.SECONDS);
+            assertThat(hello.status()).isEqualTo(200);
+            assertThat(hello.header("Content-Type")).isEqualTo("text/plain;charset=UTF-8");
+            assertThat(hello.bodyAsString()).isEqualTo("hello ana: GET /m/hello/x?y=1");
+            byte[] body = new byte[100_000];
+            new java.util.Random(3).nextBytes(body);
+            GuestHttpResponse echo = server.http().dispatch("hello", request("POST", "/m/hello", List.of(), body))
+                    .get(30, TimeUnit.SECONDS);
+            assertThat(echo.status()).isEqualTo(201);
+            assertThat(echo.body()).isEqualTo(body);
+        }
+    }
+
+    @Test
+    void aGuestThatDoesNotUseHttpImportsAndExportsNoneOfIt() {
+        for (String guest : List.of("stats", "probe", "chat", "users", "logger", "shout")) {
             var parsed = Parser.parse(Guests.built(guest));
             List<String> imports = new ArrayList<>();
             for (int i = 0; i < parsed.importSection().importCount(); i++) {
@@ -80,7 +99,7 @@ class RustHttpGuestTest {
             assertThat(imports).as(guest).noneMatch(name -> name.startsWith("env.http_"));
             assertThat(exports(parsed)).as(guest).doesNotContain("handle_http");
         }
-        var notes = Parser.parse(Guests.built("notes"));
-        assertThat(exports(notes)).contains("handle_http");
+        assertThat(exports(Parser.parse(Guests.built("notes")))).contains("handle_http");
+        assertThat(exports(Parser.parse(Guests.built("hello")))).contains("handle_http");
     }
 }
