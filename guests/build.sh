@@ -6,7 +6,7 @@
 #                        (Debian's rustc and cargo, target wasm32-wasi, offline)
 #   guests/assemblyscript/assembly/{shout,hello}.ts -> shout.wasm, hello.wasm  (AssemblyScript, from npm)
 # and copies the sample app's modules (guests/sample.list) into sample-app/modules/ by atomic rename, so a
-# running sample app hot-swaps them.
+# running sample app hot-swaps them, and chat's two versions into sample-app/versions/ (the page's swap demo).
 #
 # A guest whose inputs (sources, flags, compiler) have not changed since its last build is not rebuilt, so a
 # second run, such as the one `mvn verify` makes, takes well under a second. Runs of this script in one clone
@@ -151,6 +151,13 @@ if [ -f "$here/sample.list" ]; then
       echo "updated sample-app/modules/$name.wasm"
     fi
   done < "$here/sample.list"
+  # the page's hot-swap demo deploys one of these two over modules/chat.wasm (sample.versions-dir)
+  mkdir -p "$root/sample-app/versions"
+  for v in chat:chat-v1 chat-v2:chat-v2; do
+    if [ -f "$out/${v%%:*}.wasm" ] && ! cmp -s "$out/${v%%:*}.wasm" "$root/sample-app/versions/${v#*:}.wasm"; then
+      cp "$out/${v%%:*}.wasm" "$root/sample-app/versions/${v#*:}.wasm"
+    fi
+  done
 fi
 
 took=$(( ($(date +%s%N) - started) / 1000000 ))

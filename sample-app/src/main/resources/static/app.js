@@ -42,7 +42,11 @@ async function publish(topic, text) {
   const response = await fetch('/api/publish/' + encodeURIComponent(topic), {
     method: 'POST', headers: {'Content-Type': 'text/plain'}, body: text,
   });
-  if (!response.ok) append(topic.startsWith('echo') ? 'echo-log' : 'chat-log', 'error: ' + (await response.text()));
+  if (!response.ok) {
+    const error = 'error: ' + (await response.text());
+    if (topic === 'users.requests') document.getElementById('users-last').textContent = error;
+    else append(topic.replace('.in', '') + '-log', error);
+  }
 }
 
 function onSubmit(formId, handler) {
@@ -52,26 +56,102 @@ function onSubmit(formId, handler) {
   });
 }
 
-connect('chat', (line) => append('chat-log', line));
+connect('chat', (line) => { append('chat-log', line); swapDemo.onChatLine(line); });
 // the roster lives in the users module: ask it for the current one whenever we (re)connect
-connect('users', (roster) => { document.getElementById('roster').textContent = roster; },
-  () => publish('users.requests', 'list'));
+connect('users', showRoster, () => publish('users.requests', 'list'));
 connect('echo', (text) => append('echo-log', text));
+connect('shout', (text) => append('shout-log', text));
 
-onSubmit('chat-form', () => {
-  const input = document.getElementById('chat-input');
-  publish('chat.in', input.value);
-  input.value = '';
-});
-onSubmit('users-form', (button) => {
-  const name = document.getElementById('user-name');
-  publish('users.requests', `${button.value} ${name.value}`);
-});
-onSubmit('echo-form', () => {
-  const input = document.getElementById('echo-input');
-  publish('echo.in', input.value);
-  input.value = '';
-});
+// The users module answers "<what happened> | <n> user(s): a, b, c"; the card shows the names as a list.
+function showRoster(text) {
+  const bar = text.indexOf(' | ');
+  const what = bar < 0 ? '' : text.slice(0, bar);
+  const roster = bar < 0 ? text : text.slice(bar + 3);
+  const colon = roster.indexOf(':');
+  const names = colon < 0 ? [] : roster.slice(colon + 1).split(',').map((n) => n.trim()).filter((n) => n);
+  document.getElementById('users-last').textContent = what === 'list' ? roster.slice(0, Math.max(colon, 0)) : what;
+  const items = names.map((name) => {
+    const li = document.createElement('li');
+    li.dataset.name = name;
+    li.textContent = name;
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.className = 'user-remove';
+    remove.textContent = '×';
+    remove.title = 'Remove ' + name;
+    remove.addEventListener('click', () => publish('users.requests', 'remove ' + name));
+    li.appendChild(remove);
+    return li;
+  });
+  document.getElementById('users-list').replaceChildren(...items);
+}
+
+// A form sends its input to a guest's topic and clears it.
+function sendFrom(formId, inputId, topic, format = (v) => v) {
+  onSubmit(formId, () => {
+    const input = document.getElementById(inputId);
+    publish(topic, format(input.value.trim()));
+    input.value = '';
+    input.focus();
+  });
+}
+sendFrom('chat-form', 'chat-input', 'chat.in');
+sendFrom('users-form', 'user-name', 'users.requests', (name) => 'add ' + name);
+sendFrom('echo-form', 'echo-input', 'echo.in');
+sendFrom('shout-form', 'shout-input', 'shout.in');
+
+// The swap demo: numbered chat lines before, during and after a server-side redeploy of chat.wasm; each answer
+// is counted once, by the version that gave it ("[v2] " marks version 2's replies).
+const swapDemo = (() => {
+  const before = 10;       // lines sent before the redeploy
+  const afterNew = 10;     // keep sending until the new version has answered this many
+  const maxLines = 400;    // give up (and say so) if the swap never happens
+  let run = null;
+  const result = document.getElementById('swap-result');
+  const answered = () => run.answers.size;
+  const byNew = () => [...run.answers.values()].filter((v) => v === run.to).length;
+  const show = () => {
+    const old = answered() - byNew();
+    result.textContent = `${run.sent} sent · ${answered()} answered (old version ${run.from || '?'}: ${old}, ` +
+      `new version ${run.to || '?'}: ${byNew()}) · ${run.sent - answered()} waiting · ${run.duplicates} duplicates` +
+      (run.error ? ` · ${run.error}` : '');
+    if (run.finished && answered() === run.sent) {
+      result.dataset.done = 'true';
+      document.getElementById('swap-run').disabled = false;
+    }
+  };
+  const onChatLine = (line) => {
+    const m = /^#\d+ (\[v2\] )?swap-demo (\d+) (\w+)$/.exec(line);
+    if (!run || !m || m[3] !== run.id) return;
+    const n = Number(m[2]);
+    if (run.answers.has(n)) run.duplicates += 1;
+    else run.answers.set(n, m[1] ? 'v2' : 'v1');
+    show();
+  };
+  document.getElementById('swap-run').addEventListener('click', async (e) => {
+    e.target.disabled = true;
+    delete result.dataset.done;
+    run = {id: Math.random().toString(36).slice(2, 8), sent: 0, answers: new Map(), duplicates: 0,
+      from: null, to: null, error: null, finished: false};
+    while (run.sent < maxLines && (run.sent < before || !run.to || byNew() < afterNew)) {
+      run.sent += 1;
+      await publish('chat.in', `swap-demo ${run.sent} ${run.id}`);
+      if (run.sent === before) {
+        const response = await fetch('/api/demo/swap', {method: 'POST'});
+        const body = await response.json();
+        if (!response.ok) { run.error = 'swap refused: ' + body.error; break; }
+        run.from = body.from;
+        run.to = body.to;
+      }
+      show();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    if (run.to && byNew() < afterNew) run.error = 'the new version did not answer in time';
+    run.finished = true;
+    show();
+  });
+  return {onChatLine};
+})();
 
 // The Rust stats module's summary: {"total":n,"messages":{"chat.in":n,...},"words":[["hello",2],...]}.
 function showStats(json) {
@@ -141,19 +221,30 @@ async function refreshModules() {
   try {
     const response = await fetch('/actuator/wasi');
     const body = await response.json();
-    const rows = Object.values(body.modules).map((m) => {
+    const modules = Object.values(body.modules);
+    const rows = modules.map((m) => {
       const tr = document.createElement('tr');
       tr.id = 'module-' + m.name;
-      const cells = [m.name, m.state, m.topics.join(', '), (m.sha256 || '').slice(0, 12), m.counters.swaps,
-        m.counters.delivered, m.lastError || ''];
-      for (const c of cells) {
+      if (m.state === 'FAILED') tr.className = 'failed';
+      const c = m.counters;
+      const cells = [m.name, m.state, m.engine || '', (m.sha256 || '').slice(0, 12), c.swaps, c.delivered,
+        c.errors + c.traps + c.timeouts, m.topics.join(', '), m.lastError || ''];
+      cells.forEach((value, i) => {
         const td = document.createElement('td');
-        td.textContent = String(c);
+        td.textContent = String(value);
+        if (i === 3) { td.className = 'sha'; td.title = m.sha256 || ''; }
         tr.appendChild(td);
-      }
+      });
       return tr;
     });
     document.getElementById('modules').replaceChildren(...rows);
+    const logger = body.modules.logger;
+    const loggerStatus = document.getElementById('status-logger');
+    loggerStatus.textContent = logger ? logger.state.toLowerCase() : 'not loaded';
+    loggerStatus.className = logger && logger.state === 'SERVING' ? 'status live' : 'status down';
+    document.getElementById('logger-count').textContent = logger ? String(logger.counters.delivered) : '–';
+    const chat = body.modules.chat;
+    document.getElementById('swap-version').textContent = chat ? 'chat ' + (chat.sha256 || '').slice(0, 8) : '–';
   } catch (e) {
     // the app may be restarting; try again on the next tick
   }

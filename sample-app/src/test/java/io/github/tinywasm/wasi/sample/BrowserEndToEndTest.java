@@ -1,16 +1,22 @@
 package io.github.tinywasm.wasi.sample;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.github.tinywasm.wasi.WasiServer;
 import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
@@ -27,9 +33,10 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /**
- * The sample app in a real headless Chromium (Debian's chromium and chromedriver, no browser download): the
- * user sends a chat line through the page and sees the guest's reply; then the chat module's file is
- * replaced and the same page, without reconnecting, shows the new version's replies.
+ * The sample app in a real headless Chromium (Debian's chromium and chromedriver, no browser download): one test
+ * per card of the page, each driving it as a user would and checking what the guest answered; the hot-swap demo
+ * redeploys the chat module's file while the page sends, and every line is answered exactly once without the page
+ * reconnecting.
  */
 @SpringBootTest(classes = SampleApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"tinywasm.wasi.watch-quiet-period=100ms", "tinywasm.wasi.watch-poll-interval=500ms"})
@@ -37,6 +44,9 @@ class BrowserEndToEndTest {
 
     private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    private static final List<String> LIVE_TOPICS = List.of("chat", "users", "echo", "shout");
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     static Path modules;
     static WebDriver browser;
@@ -44,7 +54,9 @@ class BrowserEndToEndTest {
     @DynamicPropertySource
     static void modules(DynamicPropertyRegistry registry) throws Exception {
         modules = SampleModules.freshFolder();
+        Path versions = SampleModules.versionsFolder();
         registry.add("tinywasm.wasi.modules-dir", modules::toString);
+        registry.add("sample.versions-dir", versions::toString);
     }
 
     @BeforeAll
@@ -75,66 +87,140 @@ class BrowserEndToEndTest {
     @Autowired
     WasiServer server;
 
+    @BeforeEach
+    void openThePage() {
+        browser.get("http://localhost:" + port + "/");
+        for (String topic : LIVE_TOPICS) {
+            waitUpTo(15).until(ExpectedConditions.textToBe(By.id("status-" + topic), "live"));
+        }
+    }
+
     private WebDriverWait waitUpTo(int seconds) {
         return new WebDriverWait(browser, Duration.ofSeconds(seconds));
     }
 
-    private List<String> chatLines() {
-        return browser.findElements(By.cssSelector("#chat-log li")).stream().map(WebElement::getText).toList();
+    private List<String> lines(String listId) {
+        return browser.findElements(By.cssSelector("#" + listId + " li")).stream().map(WebElement::getText).toList();
     }
 
-    private void say(String text) {
-        WebElement input = browser.findElement(By.id("chat-input"));
-        input.sendKeys(text);
-        browser.findElement(By.id("chat-send")).click();
+    private List<String> roster() {
+        return browser.findElements(By.cssSelector("#users-list li")).stream().map(li -> li.getDomAttribute("data-name")).toList();
+    }
+
+    private void type(String inputId, String text, String buttonId) {
+        browser.findElement(By.id(inputId)).sendKeys(text);
+        browser.findElement(By.id(buttonId)).click();
+    }
+
+    private String value(String inputId) {
+        return browser.findElement(By.id(inputId)).getDomProperty("value");
+    }
+
+    private String text(String id) {
+        return browser.findElement(By.id(id)).getText();
     }
 
     @Test
-    void chatThroughTheGuestThenSwapItWhileThePageStaysConnected() throws Exception {
-        browser.get("http://localhost:" + port + "/");
-        for (String topic : List.of("chat", "users", "echo")) {
-            waitUpTo(15).until(ExpectedConditions.textToBe(By.id("status-" + topic), "live"));
+    void chatCardSendsThroughTheGuestAndClearsItsInput() {
+        type("chat-input", "hello from chromium", "chat-send");
+        waitUpTo(10).until(d -> lines("chat-log").stream().anyMatch(l -> l.matches("#\\d+ (\\[v2\\] )?hello from chromium")));
+        assertThat(value("chat-input")).isEmpty();
+    }
+
+    @Test
+    void usersCardShowsTheRosterAsAListAndRemovesFromIt() {
+        type("user-name", "alice", "user-add");
+        type("user-name", "bob", "user-add");
+        waitUpTo(10).until(d -> roster().equals(List.of("alice", "bob")));
+        assertThat(value("user-name")).isEmpty();
+        assertThat(text("users-last")).isEqualTo("added bob");
+
+        browser.findElement(By.cssSelector("#users-list li:first-child .user-remove")).click();
+        waitUpTo(10).until(d -> roster().equals(List.of("bob")));
+        assertThat(text("users-last")).isEqualTo("removed alice");
+        // the roster reached the application too, as an ApplicationEvent
+        waitUpTo(10).until(d -> get("/api/users").body().contains("1 user: bob"));
+    }
+
+    @Test
+    void echoCardEchoesThroughTheWatModule() {
+        type("echo-input", "ping 42", "echo-send");
+        waitUpTo(10).until(d -> lines("echo-log").contains("ping 42"));
+        assertThat(value("echo-input")).isEmpty();
+    }
+
+    @Test
+    void shoutCardUpperCasesThroughTheAssemblyScriptModule() {
+        type("shout-input", "quiet please", "shout-send");
+        waitUpTo(10).until(d -> lines("shout-log").contains("QUIET PLEASE!"));
+        assertThat(value("shout-input")).isEmpty();
+    }
+
+    @Test
+    void trafficCardCountsWhatThePageSends() {
+        browser.findElement(By.id("stats-watch")).click();
+        waitUpTo(15).until(ExpectedConditions.textToBe(By.id("status-stats"), "live"));
+        type("chat-input", "traffic traffic words", "chat-send");
+        waitUpTo(10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("stats-messages"), "chat.in"));
+        waitUpTo(10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("stats-words"), "traffic"));
+    }
+
+    @Test
+    void loggerCardCountsTheLinesTheModuleWrote() {
+        waitUpTo(10).until(ExpectedConditions.textToBe(By.id("status-logger"), "serving"));
+        long before = server.module("logger").orElseThrow().counters().delivered();
+        type("chat-input", "for the log", "chat-send");
+        waitUpTo(10).until(d -> {
+            String count = text("logger-count");
+            return count.matches("\\d+") && Long.parseLong(count) > before;
+        });
+    }
+
+    @Test
+    void modulesTableShowsEngineVersionSwapsAndErrors() {
+        for (String name : SampleModules.MODULES) {
+            waitUpTo(10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("module-" + name), "SERVING"));
         }
+        List<String> cells = browser.findElements(By.cssSelector("#module-echo td")).stream().map(WebElement::getText).toList();
+        String sha = server.module("echo").orElseThrow().sha256();
+        assertThat(cells.get(0)).isEqualTo("echo");
+        assertThat(cells.get(2)).isEqualTo(server.module("echo").orElseThrow().engine());
+        assertThat(cells.get(3)).isEqualTo(sha.substring(0, 12));
+        assertThat(cells.get(4)).isEqualTo("0"); // swaps
+        assertThat(cells.get(6)).isEqualTo("0"); // errors
+    }
+
+    @Test
+    void swapDemoRedeploysChatWhileThePageSendsAndEveryLineIsAnsweredOnce() {
         String opens = browser.findElement(By.tagName("body")).getDomAttribute("data-opens");
-        assertThat(opens).isEqualTo("3");
-
-        say("hello from chromium");
-        waitUpTo(10).until(d -> chatLines().stream().anyMatch(l -> l.matches("#\\d+ hello from chromium")));
-
-        // the stateful users module answers through the page too, and the roster reached the application as an event
-        browser.findElement(By.id("user-name")).sendKeys("alice");
-        browser.findElement(By.id("user-add")).click();
-        waitUpTo(10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("roster"), "1 user: alice"));
-
-        // the modules table shows what /actuator/wasi says
-        waitUpTo(10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("module-chat"), "SERVING"));
-
         long swaps = server.module("chat").orElseThrow().counters().swaps();
-        SampleModules.deploy(SampleModules.built("chat-v2"), modules, "chat");
-        await().atMost(Duration.ofSeconds(20)).until(() -> server.module("chat").orElseThrow().counters().swaps() == swaps + 1);
 
-        say("after the swap");
-        waitUpTo(10).until(d -> chatLines().stream().anyMatch(l -> l.matches("#\\d+ \\[v2\\] after the swap")));
-        assertThat(browser.findElement(By.id("status-chat")).getText()).isEqualTo("live");
+        browser.findElement(By.id("swap-run")).click();
+        waitUpTo(60).until(d -> "true".equals(browser.findElement(By.id("swap-result")).getDomAttribute("data-done")));
+
+        Matcher m = Pattern.compile("(\\d+) sent · (\\d+) answered \\(old version (v\\d): (\\d+), new version (v\\d): (\\d+)\\) "
+                + "· 0 waiting · 0 duplicates").matcher(text("swap-result"));
+        assertThat(m.matches()).as(text("swap-result")).isTrue();
+        assertThat(m.group(1)).isEqualTo(m.group(2));
+        assertThat(Integer.parseInt(m.group(4))).isGreaterThanOrEqualTo(10); // sent before the file changed
+        assertThat(Integer.parseInt(m.group(6))).isGreaterThanOrEqualTo(10);
+        assertThat(m.group(3)).isNotEqualTo(m.group(5));
+        assertThat(server.module("chat").orElseThrow().counters().swaps()).isEqualTo(swaps + 1);
         assertThat(browser.findElement(By.tagName("body")).getDomAttribute("data-opens")).isEqualTo(opens); // no reconnect
-        waitUpTo(10).until(ExpectedConditions.textToBe(By.xpath("//tr[@id='module-chat']/td[5]"), "1")); // swaps
+        waitUpTo(10).until(ExpectedConditions.textToBe(By.xpath("//tr[@id='module-chat']/td[5]"),
+                String.valueOf(swaps + 1)));
     }
 
     @Test
     void theNotesCardTalksHttpToTheRustModule() throws Exception {
-        browser.get("http://localhost:" + port + "/");
         waitUpTo(15).until(ExpectedConditions.textToBe(By.id("status-notes"), "0 notes"));
-        WebElement input = browser.findElement(By.id("note-text"));
-        input.sendKeys("water the <plants>");
-        browser.findElement(By.id("note-add")).click();
+        type("note-text", "water the <plants>", "note-add");
         waitUpTo(10).until(ExpectedConditions.textToBe(By.id("status-notes"), "1 note"));
-        assertThat(browser.findElement(By.cssSelector("#notes-list li")).getText()).startsWith("water the <plants>");
+        assertThat(lines("notes-list").get(0)).startsWith("water the <plants>");
+        assertThat(value("note-text")).isEmpty();
 
         // the same API from a plain HTTP client: JSON from the guest
-        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-        java.net.http.HttpResponse<String> list = http.send(java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create("http://localhost:" + port + "/m/notes")).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> list = get("/m/notes");
         assertThat(list.statusCode()).isEqualTo(200);
         assertThat(list.headers().firstValue("Content-Type")).hasValue("application/json");
         assertThat(list.body()).isEqualTo("{\"notes\":[{\"id\":1,\"text\":\"water the \\u003cplants\\u003e\"}],\"count\":1}");
@@ -145,22 +231,33 @@ class BrowserEndToEndTest {
     }
 
     @Test
-    void apiPublishesOnlyToTheGuestsInputsAndRejectsEmptyBodies() throws Exception {
-        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-        java.util.function.BiFunction<String, String, Integer> post = (topic, body) -> {
-            try {
-                return http.send(java.net.http.HttpRequest.newBuilder(
-                                java.net.URI.create("http://localhost:" + port + "/api/publish/" + topic))
-                        .header("Content-Type", "text/plain")
-                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
-                        java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode();
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        };
-        assertThat(post.apply("chat.in", "hi")).isEqualTo(202);
-        assertThat(post.apply("chat.log", "forged")).isEqualTo(400);
-        assertThat(post.apply("chat.in", "   ")).isEqualTo(400);
-        assertThat(post.apply("chat.in", "x".repeat(513))).isEqualTo(400);
+    void apiPublishesOnlyToTheGuestsInputsWithoutAContentDisposition() {
+        HttpResponse<String> accepted = post("/api/publish/chat.in", "hi");
+        assertThat(accepted.statusCode()).isEqualTo(202);
+        assertThat(accepted.headers().firstValue("Content-Disposition")).isEmpty();
+        assertThat(accepted.body()).isEqualTo("{\"topic\":\"chat.in\",\"published\":\"hi\"}");
+        HttpResponse<String> forged = post("/api/publish/chat.log", "forged");
+        assertThat(forged.statusCode()).isEqualTo(400);
+        assertThat(forged.headers().firstValue("Content-Disposition")).isEmpty();
+        assertThat(post("/api/publish/chat.in", "   ").statusCode()).isEqualTo(400);
+        assertThat(post("/api/publish/chat.in", "").statusCode()).isEqualTo(400);
+        assertThat(post("/api/publish/chat.in", "x".repeat(513)).statusCode()).isEqualTo(400);
+    }
+
+    private HttpResponse<String> get(String path) {
+        return send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).build());
+    }
+
+    private HttpResponse<String> post(String path, String body) {
+        return send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    private static HttpResponse<String> send(HttpRequest request) {
+        try {
+            return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (Exception e) {
+            throw new IllegalStateException(request.uri() + ": " + e, e);
+        }
     }
 }

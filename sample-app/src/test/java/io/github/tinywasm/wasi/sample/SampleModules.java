@@ -8,7 +8,7 @@ import java.nio.file.StandardCopyOption;
 /** The sample's guests, as built by guests/build.sh, copied into a fresh modules folder for a test. */
 final class SampleModules {
 
-    static final String[] MODULES = {"chat", "users", "logger", "echo", "stats", "notes"};
+    static final String[] MODULES = {"chat", "users", "logger", "echo", "shout", "stats", "notes"};
 
     private SampleModules() {}
 
@@ -29,6 +29,14 @@ final class SampleModules {
         for (String m : MODULES) {
             Files.copy(built(m), dir.resolve(m + ".wasm"));
         }
+        return dir;
+    }
+
+    /** The swap demo's two versions of chat ({@code sample.versions-dir}), as guests/build.sh lays them out. */
+    static Path versionsFolder() throws IOException {
+        Path dir = Files.createTempDirectory("sample-versions");
+        Files.copy(built("chat"), dir.resolve("chat-v1.wasm"));
+        Files.copy(built("chat-v2"), dir.resolve("chat-v2.wasm"));
         return dir;
     }
 
