@@ -22,6 +22,7 @@ import java.util.concurrent.locks.LockSupport;
 final class DeliveryBenchmark {
 
     private static final int ROUNDS = 7;
+    private static final int WARM_UP_ROUNDS = 3;
 
     private DeliveryBenchmark() {}
 
@@ -38,13 +39,22 @@ final class DeliveryBenchmark {
             double[] raw = new double[ROUNDS];
             double[] direct = new double[ROUNDS];
             double[] bus = new double[ROUNDS];
-            raw(sink, engine, n / 4); // warm-up
-            direct(sink, config, n / 4);
-            bus(sink, config, n / 4);
-            for (int r = 0; r < ROUNDS; r++) {
-                raw[r] = raw(sink, engine, n);
-                direct[r] = direct(sink, config, n);
-                bus[r] = bus(sink, config, n);
+            // One instance of each, warmed once and then measured in alternating rounds: a round measures the
+            // steady state, not the JIT compiling freshly generated classes.
+            try (RawChicoryDelivery rawGuest = new RawChicoryDelivery(sink, engine == Engine.COMPILER);
+                    WasmModule module = WasmModule.standalone("sink", sink, config);
+                    WasiServer server = new WasiServer(config)) {
+                server.load("sink", sink);
+                for (int w = 0; w < WARM_UP_ROUNDS; w++) {
+                    raw(rawGuest, n / 2);
+                    direct(module, n / 2);
+                    bus(server, n / 2);
+                }
+                for (int r = 0; r < ROUNDS; r++) {
+                    raw[r] = raw(rawGuest, n);
+                    direct[r] = direct(module, n);
+                    bus[r] = bus(server, n);
+                }
             }
             double c = Benchmarks.median(raw);
             double d = Benchmarks.median(direct);
@@ -52,6 +62,7 @@ final class DeliveryBenchmark {
             System.out.printf("%-12s %14.0f %14.0f %14.0f %10.2f %10.2f%n", engine.name().toLowerCase(), c, d, b,
                     d / c, b / c);
             System.out.printf("%-12s bus/raw per round: %s%n", "", Benchmarks.ratios(bus, raw));
+            System.out.printf("%-12s deliver/raw per round: %s%n", "", Benchmarks.ratios(direct, raw));
         }
     }
 
@@ -64,15 +75,13 @@ final class DeliveryBenchmark {
     }
 
     /** Raw Chicory: the guest work with nothing of this project. */
-    static double raw(byte[] wasm, Engine engine, int n) {
-        try (RawChicoryDelivery guest = new RawChicoryDelivery(wasm, engine == Engine.COMPILER)) {
-            byte[] payload = payload();
-            long t0 = System.nanoTime();
-            for (int i = 0; i < n; i++) {
-                guest.deliver(payload);
-            }
-            return n / ((System.nanoTime() - t0) / 1e9);
+    static double raw(RawChicoryDelivery guest, int n) {
+        byte[] payload = payload();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            guest.deliver(payload);
         }
+        return n / ((System.nanoTime() - t0) / 1e9);
     }
 
     private static Message message() {
@@ -80,34 +89,30 @@ final class DeliveryBenchmark {
     }
 
     /** Direct calls of {@link WasmModule#deliver}: one thread, no bus. */
-    static double direct(byte[] wasm, WasiConfig config, int n) {
-        try (WasmModule module = WasmModule.standalone("sink", wasm, config)) {
-            Message m = message();
-            long t0 = System.nanoTime();
-            for (int i = 0; i < n; i++) {
-                module.deliver(m);
-            }
-            return n / ((System.nanoTime() - t0) / 1e9);
+    static double direct(WasmModule module, int n) {
+        Message m = message();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            module.deliver(m);
         }
+        return n / ((System.nanoTime() - t0) / 1e9);
     }
 
     /** Through the bus: publish n messages from this thread, wait until the guest has handled all of them. */
-    static double bus(byte[] wasm, WasiConfig config, int n) {
-        try (WasiServer server = new WasiServer(config)) {
-            server.load("sink", wasm);
-            Message m = message();
-            long t0 = System.nanoTime();
-            for (int i = 0; i < n; i++) {
-                server.publish(m);
-            }
-            while (server.module("sink").orElseThrow().counters().delivered() < n) {
-                LockSupport.parkNanos(200_000);
-            }
-            double rate = n / ((System.nanoTime() - t0) / 1e9);
-            if (server.module("sink").orElseThrow().counters().droppedTotal() != 0) {
-                throw new IllegalStateException("messages were dropped");
-            }
-            return rate;
+    static double bus(WasiServer server, int n) {
+        Message m = message();
+        long before = server.module("sink").orElseThrow().counters().delivered();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            server.publish(m);
         }
+        while (server.module("sink").orElseThrow().counters().delivered() < before + n) {
+            LockSupport.parkNanos(200_000);
+        }
+        double rate = n / ((System.nanoTime() - t0) / 1e9);
+        if (server.module("sink").orElseThrow().counters().droppedTotal() != 0) {
+            throw new IllegalStateException("messages were dropped");
+        }
+        return rate;
     }
 }
