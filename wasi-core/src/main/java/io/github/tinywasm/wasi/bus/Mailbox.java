@@ -104,6 +104,15 @@ public final class Mailbox {
     /** {@link Message}s and {@link Work}, in the order offered. */
     private final ArrayDeque<Object> queue = new ArrayDeque<>();
     private final int capacity;
+    /**
+     * Queue length at or under which the worker wakes publishers waiting for room. Below the capacity by a few
+     * batches, so that a publisher faster than its consumer wakes once per few thousand messages rather than once
+     * per batch (each wake-up costs both threads a futex call). A waiting publisher whose time runs out still
+     * takes any room there is: it looks at the queue, not at the signal.
+     */
+    private final int lowWater;
+    /** Publishers waiting on {@code notFull}. */
+    private int roomWaiters;
     /** Most messages the queue holds for publishers that would otherwise wait for themselves. */
     private final int limit;
     private final Executor executor;
@@ -126,6 +135,7 @@ public final class Mailbox {
     public Mailbox(int capacity, Executor executor, Handler handler) {
         this.capacity = capacity;
         this.limit = 2 * capacity + 2 * BATCH;
+        this.lowWater = capacity - Math.max(1, Math.min(capacity / 2, 8 * BATCH));
         this.executor = executor;
         this.handler = handler;
     }
@@ -229,7 +239,12 @@ public final class Mailbox {
                 }
                 long slice = queue.size() < capacity ? Math.min(nanos, CONGESTION_POLL_NANOS) : nanos;
                 RoomWait wait = new RoomWait(slice, self);
-                ForkJoinPool.managedBlock(wait);
+                roomWaiters++;
+                try {
+                    ForkJoinPool.managedBlock(wait);
+                } finally {
+                    roomWaiters--;
+                }
                 nanos -= slice - wait.nanos;
             }
             return closed ? Offer.CLOSED : null;
@@ -326,7 +341,9 @@ public final class Mailbox {
                         overCapacity = false;
                     }
                     running = true;
-                    notFull.signalAll();
+                    if (roomWaiters > 0 && queue.size() <= lowWater) {
+                        notFull.signalAll();
+                    }
                 } finally {
                     lock.unlock();
                 }

@@ -67,6 +67,10 @@ public final class WasmModule implements AutoCloseable {
     private final CallWatchdog.Guard guard;
     /** Reset after a failed call; {@link ShadowStack#NONE} until start-up has returned. */
     private ShadowStack shadowStack = ShadowStack.NONE;
+    // Argument arrays of the delivery path, reused (worker thread only; see deliver).
+    private final long[] args1 = new long[1];
+    private final long[] args2 = new long[2];
+    private final long[] args4 = new long[4];
     private final String engine;
     private final Binding binding;
     private final ExportFunction malloc;
@@ -338,6 +342,10 @@ public final class WasmModule implements AutoCloseable {
      * <p>The message is delivered once the handler returns: a {@code free} that fails afterwards does not undo
      * that, so it is returned rather than thrown. Every buffer is freed even if freeing another one failed.
      *
+     * <p>The guest calls of one delivery share one timed region of the call watchdog (the call timeout bounds the
+     * delivery as a whole): this is the bus's hot path, and each region costs memory fences. The argument arrays
+     * are this instance's own, reused: calls into an instance are serialised, and Chicory does not keep them.
+     *
      * @return {@code null}, or the error of a {@code free} that failed after the message was delivered
      * @throws WasiModuleException if the message could not be delivered (no memory, no allocator, or the handler
      *     failed); the buffers already placed are freed first
@@ -351,25 +359,81 @@ public final class WasmModule implements AutoCloseable {
             throw new WasiModuleException(name, Kind.NO_MEMORY,
                     "cannot deliver a message: the module has no memory to receive it in");
         }
+        if (malloc == null) {
+            throw noAllocator();
+        }
         byte[] payload = MessageAccess.payloadArray(message);
-        int ptr = place(payload);
+        byte[] topic = handler == onTopicMessage ? message.topic().getBytes(StandardCharsets.UTF_8) : null;
+        int ptr = 0;
         int topicPtr = 0;
+        String step = "malloc";
+        guard.begin();
         try {
-            if (handler == onTopicMessage) {
-                byte[] topic = message.topic().getBytes(StandardCharsets.UTF_8);
-                topicPtr = place(topic);
-                call("on_topic_message", handler, topicPtr, topic.length, ptr, payload.length);
+            ptr = placeInRegion(payload);
+            if (topic != null) {
+                topicPtr = placeInRegion(topic);
+                step = "on_topic_message";
+                long[] args = args4;
+                args[0] = topicPtr;
+                args[1] = topic.length;
+                args[2] = ptr;
+                args[3] = payload.length;
+                handler.apply(args);
             } else {
-                call("on_message", handler, ptr, payload.length);
+                step = "on_message";
+                long[] args = args2;
+                args[0] = ptr;
+                args[1] = payload.length;
+                handler.apply(args);
             }
-        } catch (WasiModuleException failed) {
+            if (free != null) {
+                step = "free";
+                freeInRegion(ptr);
+                ptr = 0;
+                freeInRegion(topicPtr);
+            }
+            guard.end();
+            return null;
+        } catch (RuntimeException | StackOverflowError | AssertionError e) {
+            shadowStack.reset(); // a trapped call never pops its frames: the next call must not inherit them
+            WasiModuleException failed = classify(name, step, e, guard.end());
+            if (step.equals("free")) {
+                // delivered: the handler returned; free what is left (the topic's buffer) and report, not throw
+                WasiModuleException second = ptr != 0 ? free(0, topicPtr) : null;
+                if (second != null) {
+                    failed.addSuppressed(second);
+                }
+                return failed;
+            }
             WasiModuleException freeFailed = free(ptr, topicPtr);
             if (freeFailed != null) {
                 failed.addSuppressed(freeFailed);
             }
             throw failed;
+        } catch (Error e) {
+            guard.end();
+            throw e;
         }
-        return free(ptr, topicPtr);
+    }
+
+    /** {@code malloc} and the copy, inside the delivery's timed region. */
+    private int placeInRegion(byte[] bytes) {
+        long[] args = args1;
+        args[0] = bytes.length;
+        int ptr = (int) malloc.apply(args)[0];
+        checkBuffer(ptr, bytes.length);
+        if (bytes.length > 0) {
+            memory.write(ptr, bytes);
+        }
+        return ptr;
+    }
+
+    private void freeInRegion(int ptr) {
+        if (ptr != 0) { // free(NULL) is a no-op in C; an empty payload may sit at 0 (malloc(0) returned 0)
+            long[] args = args1;
+            args[0] = ptr;
+            free.apply(args);
+        }
     }
 
     /** Frees both buffers (0 = none); returns the first failure, with a second one suppressed in it. */
@@ -400,22 +464,18 @@ public final class WasmModule implements AutoCloseable {
         }
     }
 
-    private int place(byte[] bytes) {
-        if (malloc == null) {
-            throw new WasiModuleException(name, Kind.NO_ALLOCATOR,
-                    "cannot deliver a message: the module exports neither 'malloc' nor 'alloc'");
-        }
-        int ptr = (int) call("malloc", malloc, bytes.length)[0];
-        long end = (ptr & 0xFFFFFFFFL) + bytes.length;
+    private WasiModuleException noAllocator() {
+        return new WasiModuleException(name, Kind.NO_ALLOCATOR,
+                "cannot deliver a message: the module exports neither 'malloc' nor 'alloc'");
+    }
+
+    private void checkBuffer(int ptr, int length) {
+        long end = (ptr & 0xFFFFFFFFL) + length;
         // malloc(0) may return 0 (C allows it, TinyGo does it): an empty payload needs no buffer.
-        if ((ptr == 0 && bytes.length > 0) || end > (long) memory.pages() * Memory.PAGE_SIZE) {
+        if ((ptr == 0 && length > 0) || end > (long) memory.pages() * Memory.PAGE_SIZE) {
             throw new WasiModuleException(name, Kind.NO_ALLOCATOR,
-                    "malloc(" + bytes.length + ") returned " + (ptr & 0xFFFFFFFFL) + ", not a usable buffer");
+                    "malloc(" + length + ") returned " + (ptr & 0xFFFFFFFFL) + ", not a usable buffer");
         }
-        if (bytes.length > 0) {
-            memory.write(ptr, bytes);
-        }
-        return ptr;
     }
 
     /**
