@@ -66,6 +66,12 @@ public class TopicWebSocketHandler extends AbstractWebSocketHandler implements D
             return;
         }
         session.getAttributes().put(SESSION_ATTRIBUTE, joined);
+        // From open() on, a broadcast may write to this session and a failed write end it on a sender thread,
+        // whose afterConnectionClosed may have run before the attribute above was there: the session ended
+        // before it was fully registered, and nobody else will tell the fan-out (closed() is idempotent).
+        if (!session.isOpen()) {
+            fanOut.closed(joined, "closed while opening");
+        }
     }
 
     @Override
