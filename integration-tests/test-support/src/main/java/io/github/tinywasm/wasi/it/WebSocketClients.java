@@ -131,16 +131,21 @@ public final class WebSocketClients {
         return s;
     }
 
-    /** Reads until the server ends the connection; true then (for Awaitility). */
-    public static boolean readsToEnd(Socket socket) {
+    /**
+     * Reads until the server ends the connection: true then, false if it has not ended it (no byte and no end
+     * for {@code quiet}).
+     */
+    public static boolean readsToEnd(Socket socket, Duration quiet) {
         try {
-            socket.setSoTimeout(30_000);
+            socket.setSoTimeout((int) quiet.toMillis());
             InputStream in = socket.getInputStream();
             byte[] buffer = new byte[1 << 16];
             while (in.read(buffer) != -1) {
                 // discard frames and the close frame
             }
             return true;
+        } catch (java.net.SocketTimeoutException e) {
+            return false;
         } catch (IOException e) {
             return true; // reset by the server
         }

@@ -26,7 +26,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -53,6 +56,24 @@ public abstract class WebSocketEndpointSuite {
     /** The application under test. */
     protected abstract Class<?> application();
 
+    /** Properties this stack's application runs with in every test, besides the test's own. */
+    protected String[] stackProperties() {
+        return new String[0];
+    }
+
+    @BeforeAll
+    static void pollOften() {
+        // conditions here are cheap to check; Awaitility's default first poll after 100 ms made hundreds of awaits
+        // (one per client) most of this suite's time
+        Awaitility.setDefaultPollDelay(Duration.ZERO);
+        Awaitility.setDefaultPollInterval(Duration.ofMillis(10));
+    }
+
+    @AfterAll
+    static void pollAsUsual() {
+        Awaitility.reset();
+    }
+
     @AfterEach
     void tearDown() throws IOException {
         for (Socket s : sockets) {
@@ -74,6 +95,7 @@ public abstract class WebSocketEndpointSuite {
         Files.write(modules.resolve("b.wasm"), TestGuests.broadcaster("b-in", "b", 2));
         context = new SpringApplicationBuilder(application())
                 .properties("server.port=0", "tinywasm.wasi.modules-dir=" + modules, "tinywasm.wasi.watch=false")
+                .properties(stackProperties())
                 .properties(properties)
                 .run();
         return context;
@@ -183,7 +205,7 @@ public abstract class WebSocketEndpointSuite {
             assertThat(status[0]).startsWith("HTTP/1.1 101");
             raw.getOutputStream().write("this is not a websocket frame at all".repeat(10).getBytes(StandardCharsets.US_ASCII));
             raw.getOutputStream().flush();
-            await().atMost(Duration.ofSeconds(10)).until(() -> WebSocketClients.readsToEnd(raw));
+            assertThat(WebSocketClients.readsToEnd(raw, Duration.ofSeconds(10))).isTrue();
         }
 
         publish("in", "still fine".getBytes(StandardCharsets.UTF_8));
@@ -223,7 +245,7 @@ public abstract class WebSocketEndpointSuite {
         // larger than any socket buffer: this write can only complete if the client reads
         publish("in", frame(8 << 20, 0));
         await().atMost(Duration.ofSeconds(20)).until(() -> fanOut().stats().stalledClosed() >= 1);
-        await().atMost(Duration.ofSeconds(20)).until(() -> WebSocketClients.readsToEnd(stalled));
+        assertThat(WebSocketClients.readsToEnd(stalled, Duration.ofSeconds(20))).isTrue();
         // many sweeps later it was still closed once, no thread was started to close it, and it is gone
         await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(10))
                 .until(() -> fanOut().stats().stalledClosed() == 1 && threads("wasi-ws-close") == 0);
@@ -258,8 +280,9 @@ public abstract class WebSocketEndpointSuite {
         // one close after another, each waiting for its write, would take clients x (one wait per close)
         assertThat(took).isLessThan(Duration.ofSeconds(8));
         await().atMost(Duration.ofSeconds(10)).until(() -> healthy.closeCode == 1001 && idle.closeCode == 1001);
+        // every stalled client's connection was ended; by now each read reaches the end at once
         for (Socket s : sockets) {
-            await().atMost(Duration.ofSeconds(10)).until(() -> WebSocketClients.readsToEnd(s));
+            assertThat(WebSocketClients.readsToEnd(s, Duration.ofSeconds(10))).isTrue();
         }
     }
 
