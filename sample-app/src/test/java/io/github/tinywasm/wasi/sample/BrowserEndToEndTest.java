@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.github.tinywasm.wasi.WasiServer;
+import io.github.tinywasm.wasi.autoconfigure.WasiPublisher;
+import io.github.tinywasm.wasi.autoconfigure.websocket.TopicFanOut;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +15,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -29,7 +32,8 @@ import org.springframework.test.context.DynamicPropertySource;
 /**
  * The sample app in a real headless Chromium (Debian's chromium and chromedriver, no browser download): the
  * user sends a chat line through the page and sees the guest's reply; then the chat module's file is
- * replaced and the same page, without reconnecting, shows the new version's replies.
+ * replaced and the same page, without reconnecting, shows the new version's replies. The page's connection going
+ * away and coming back loses and repeats no chat line (the starter's JavaScript client resumes from the history).
  */
 @SpringBootTest(classes = SampleApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"tinywasm.wasi.watch-quiet-period=100ms", "tinywasm.wasi.watch-poll-interval=500ms"})
@@ -75,6 +79,12 @@ class BrowserEndToEndTest {
     @Autowired
     WasiServer server;
 
+    @Autowired
+    TopicFanOut fanOut;
+
+    @Autowired
+    WasiPublisher publisher;
+
     private WebDriverWait waitUpTo(int seconds) {
         return new WebDriverWait(browser, Duration.ofSeconds(seconds));
     }
@@ -118,6 +128,57 @@ class BrowserEndToEndTest {
         assertThat(browser.findElement(By.id("status-chat")).getText()).isEqualTo("live");
         assertThat(browser.findElement(By.tagName("body")).getDomAttribute("data-opens")).isEqualTo(opens); // no reconnect
         waitUpTo(10).until(ExpectedConditions.textToBe(By.xpath("//tr[@id='module-chat']/td[5]"), "1")); // swaps
+    }
+
+    /** Chat lines that are the guest's reply to {@code text} (of either version of the chat module). */
+    private long replies(String text) {
+        return chatLines().stream().filter(l -> l.matches("#\\d+ (\\[v2\\] )?" + java.util.regex.Pattern.quote(text))).count();
+    }
+
+    /**
+     * The page's connection goes away (closed, then dropped as by a network failure) while the chat goes on: it comes
+     * back by itself with backoff and resumes after the last line it saw, so every line shows exactly once.
+     */
+    @Test
+    void aPageWhoseConnectionGoesAwayResumesWithoutLosingOrRepeatingALine() throws Exception {
+        browser.get("http://localhost:" + port + "/");
+        waitUpTo(15).until(ExpectedConditions.textToBe(By.id("status-chat"), "live"));
+        JavascriptExecutor page = (JavascriptExecutor) browser;
+        say("before going away");
+        waitUpTo(10).until(d -> replies("before going away") == 1);
+        long recovered = fanOut.stats().replaysRecovered();
+
+        // closed while the chat goes on: opened again, it gets what it missed from the history
+        int sessions = fanOut.sessionCount();
+        page.executeScript("window.tinywasmSample.chat.close()");
+        await().atMost(Duration.ofSeconds(10)).until(() -> fanOut.sessionCount() == sessions - 1);
+        long last = fanOut.lastOffset("chat").minor();
+        for (int i = 1; i <= 3; i++) {
+            publisher.publish("chat.in", "while away " + i);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> fanOut.lastOffset("chat").minor() >= last + 3);
+        page.executeScript("window.tinywasmSample.chat.open()");
+        for (int i = 1; i <= 3; i++) {
+            String line = "while away " + i;
+            waitUpTo(10).until(d -> replies(line) == 1);
+        }
+        waitUpTo(10).until(ExpectedConditions.textToBe(By.id("status-chat"), "live"));
+        assertThat(((Number) page.executeScript("return window.tinywasmSample.chat.lastNotice.replayed")).intValue())
+                .isEqualTo(3);
+        assertThat(fanOut.stats().replaysRecovered()).isEqualTo(recovered + 1);
+
+        // dropped as by a network failure: it reconnects by itself and resumes
+        page.executeScript("window.tinywasmSample.chat.drop()");
+        publisher.publish("chat.in", "during the drop");
+        waitUpTo(20).until(d -> replies("during the drop") == 1);
+        waitUpTo(20).until(ExpectedConditions.textToBe(By.id("status-chat"), "live"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> fanOut.stats().replaysRecovered() == recovered + 2);
+        say("after coming back");
+        waitUpTo(10).until(d -> replies("after coming back") == 1);
+        assertThat(replies("before going away")).isEqualTo(1);
+        for (int i = 1; i <= 3; i++) {
+            assertThat(replies("while away " + i)).isEqualTo(1);
+        }
     }
 
     @Test

@@ -98,6 +98,7 @@ public record WasiProperties(
      *     its connection is ended (the client sees 1006), once, and counted.
      * @param maxInboundMessageSize Largest frame a client may send; the endpoint does not expect any, and closes a
      *     session that sends more (1009).
+     * @param history History of each topic, for clients that reconnect and resume.
      */
     public record WebSocket(
             @DefaultValue("true") boolean enabled,
@@ -105,7 +106,8 @@ public record WasiProperties(
             @Nullable List<String> allowedOrigins,
             @DefaultValue("512KB") DataSize sendBufferSize,
             @DefaultValue("10s") Duration sendTimeLimit,
-            @DefaultValue("8KB") DataSize maxInboundMessageSize) {
+            @DefaultValue("8KB") DataSize maxInboundMessageSize,
+            @DefaultValue History history) {
 
         public WebSocket {
             allowedOrigins = allowedOrigins != null ? List.copyOf(allowedOrigins) : List.of();
@@ -117,6 +119,15 @@ public record WasiProperties(
             return allowedOrigins != null ? allowedOrigins : List.of();
         }
     }
+
+    /**
+     * History of each WebSocket topic: every frame gets an offset, and a client reconnecting with ?since=OFFSET gets
+     * what it missed from here.
+     *
+     * @param size Most frames kept per topic (in a cluster: per topic stream in Redis, approximately). A client whose
+     *     offset is older gets a reset notice. 0 keeps none.
+     */
+    public record History(@DefaultValue("100") int size) {}
 
     /**
      * Bridge between the bus and Spring ApplicationEvents.

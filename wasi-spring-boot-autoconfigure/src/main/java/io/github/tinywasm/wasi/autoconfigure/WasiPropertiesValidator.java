@@ -63,6 +63,8 @@ final class WasiPropertiesValidator implements Validator {
         c.intSize("websocket.send-buffer-size", ws.sendBufferSize());
         c.positive("websocket.send-time-limit", ws.sendTimeLimit());
         c.intSize("websocket.max-inbound-message-size", ws.maxInboundMessageSize());
+        c.check(ws.history().size() >= 0 && ws.history().size() <= 1_000_000, "websocket.history.size",
+                ws.history().size(), "must be between 0 and 1000000");
     }
 
     private final class Checks {

@@ -123,6 +123,18 @@ public abstract class WebSocketEndpointSuite {
         return reader;
     }
 
+    /**
+     * A client of the offsets format, resuming after {@code since} (or not, when null); returns once it got its
+     * notice (live or reset): what it missed was replayed before it, live frames come after.
+     */
+    protected WebSocketClients.Reader offsetsReader(String topic, String since) throws Exception {
+        WebSocketClients.Reader reader = WebSocketClients.Reader.connectTo(port(),
+                "/ws?topic=" + topic + (since != null ? "&since=" + since : ""), WebSocketClients.OFFSETS);
+        readers.add(reader);
+        await().atMost(Duration.ofSeconds(10)).until(() -> reader.notices().size() == 1);
+        return reader;
+    }
+
     /** Clients that complete the handshake and never read. */
     protected void stall(int clients, String topic) throws Exception {
         int before = fanOut().sessionCount();
@@ -175,6 +187,72 @@ public abstract class WebSocketEndpointSuite {
         // the application's TopicAccessPolicy refuses "secret*"; the topic is decoded first
         assertThat(status("/ws?topic=secret%2Dplans", null)).startsWith("HTTP/1.1 403");
         assertThat(status("/ws?topic=" + "x".repeat(1025), null)).startsWith("HTTP/1.1 400");
+    }
+
+    // ---- offsets, history and replay ---------------------------------------------------------------------------
+
+    private void publishTexts(String topic, String... texts) {
+        for (String t : texts) {
+            publish(topic, t.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void aClientOfTheOffsetsFormatResumesAfterItsLastOffsetWithNoGapAndNoDuplicate() throws Exception {
+        start("tinywasm.wasi.websocket.history.size=5");
+        WebSocketClients.Reader first = offsetsReader("a", null);
+        assertThat(first.socket().getSubprotocol()).isEqualTo(WebSocketClients.OFFSETS);
+        assertThat(first.notices().get(0)).matches("\\{\"type\":\"live\",\"topic\":\"a\",\"offset\":\"[a-z0-9]{8}:0\",\"replayed\":0}");
+        publishTexts("a-in", "1", "2");
+        await().atMost(Duration.ofSeconds(10)).until(() -> first.size() == 2);
+        List<WebSocketClients.OffsetFrame> seen = first.offsetFrames();
+        assertThat(seen).extracting(WebSocketClients.OffsetFrame::payload).containsExactly("1", "2");
+        String epoch = seen.get(0).offset().substring(0, 8);
+        assertThat(seen).extracting(WebSocketClients.OffsetFrame::offset).containsExactly(epoch + ":1", epoch + ":2");
+        first.close(); // it saw "1" and "2", then its connection broke
+
+        publishTexts("a-in", "3", "4");
+        WebSocketClients.Reader back = offsetsReader("a", epoch + ":2");
+        publishTexts("a-in", "5");
+        await().atMost(Duration.ofSeconds(10)).until(() -> back.size() == 3);
+        assertThat(back.offsetFrames()).containsExactly(new WebSocketClients.OffsetFrame(epoch + ":3", "3"),
+                new WebSocketClients.OffsetFrame(epoch + ":4", "4"), new WebSocketClients.OffsetFrame(epoch + ":5", "5"));
+        assertThat(back.notices()).containsExactly(
+                "{\"type\":\"live\",\"topic\":\"a\",\"offset\":\"" + epoch + ":4\",\"replayed\":2}");
+        assertThat(fanOut().stats().replaysRecovered()).isEqualTo(1);
+
+        // the history keeps 5 frames: an offset that fell out of it gets a reset notice, then live frames
+        publishTexts("a-in", "6", "7", "8", "9");
+        await().atMost(Duration.ofSeconds(10)).until(() -> back.size() == 7);
+        WebSocketClients.Reader old = offsetsReader("a", epoch + ":2");
+        WebSocketClients.Reader otherRun = offsetsReader("a", "zzzzzzzz:3");
+        publishTexts("a-in", "10");
+        await().atMost(Duration.ofSeconds(10)).until(() -> old.size() == 1 && otherRun.size() == 1);
+        assertThat(old.notices()).containsExactly("{\"type\":\"reset\",\"topic\":\"a\",\"offset\":\"" + epoch
+                + ":9\",\"reason\":\"out-of-history\",\"requested\":\"" + epoch + ":2\"}");
+        assertThat(old.offsetFrames()).containsExactly(new WebSocketClients.OffsetFrame(epoch + ":10", "10"));
+        assertThat(otherRun.notices().get(0)).contains("\"reason\":\"other-epoch\"");
+        assertThat(fanOut().stats().replaysReset()).isEqualTo(2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> back.size() == 8);
+        assertThat(back.offsetFrames()).extracting(WebSocketClients.OffsetFrame::payload)
+                .containsExactly("3", "4", "5", "6", "7", "8", "9", "10");
+    }
+
+    @Test
+    void rawClientsGetRawFramesAndMayResumeToo() throws Exception {
+        start();
+        WebSocketClients.Reader raw = reader("a");
+        publishTexts("a-in", "x", "y");
+        await().atMost(Duration.ofSeconds(10)).until(() -> raw.size() == 2);
+        assertThat(raw.texts()).containsExactly("x", "y"); // no offsets, no notices: the original's format
+        assertThat(raw.notices()).isEmpty();
+        assertThat(raw.socket().getSubprotocol()).isEmpty();
+        String epoch = fanOut().lastOffset("a").epoch();
+        WebSocketClients.Reader resumed = WebSocketClients.Reader.connectTo(port(), "/ws?topic=a&since=" + epoch + ":1");
+        readers.add(resumed);
+        await().atMost(Duration.ofSeconds(10)).until(() -> resumed.size() == 1);
+        assertThat(resumed.texts()).containsExactly("y");
+        assertThat(status("/ws?topic=a&since=" + "9".repeat(65), null)).startsWith("HTTP/1.1 400");
     }
 
     // ---- what clients send -------------------------------------------------------------------------------------

@@ -46,9 +46,9 @@ final class ReactiveClientChannel implements ClientChannel {
     }
 
     @Override
-    public void write(List<byte[]> frames, WriteCallback done) {
-        Flux<WebSocketMessage> messages = Flux.fromIterable(frames)
-                .map(frame -> session.binaryMessage(factory -> factory.wrap(frame)));
+    public void write(List<WireFrame> frames, WriteCallback done) {
+        Flux<WebSocketMessage> messages = Flux.fromIterable(frames).map(frame -> frame.text()
+                ? session.textMessage(frame.asText()) : session.binaryMessage(factory -> factory.wrap(frame.bytes())));
         session.send(messages).subscribe(null, done::failed, done::written);
     }
 

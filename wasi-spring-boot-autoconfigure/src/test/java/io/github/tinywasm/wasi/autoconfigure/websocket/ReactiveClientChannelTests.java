@@ -51,12 +51,13 @@ class ReactiveClientChannelTests {
     private int start() {
         ReactiveTopicWebSocketHandler handler = new ReactiveTopicWebSocketHandler(fanOut, 8192) {
             @Override
-            public Mono<Void> handle(WebSocketSession session, String topic, @Nullable Runnable aborter) {
+            public Mono<Void> handle(WebSocketSession session, String topic, @Nullable String since,
+                    @Nullable Runnable aborter) {
                 Runnable counted = aborter == null ? null : () -> {
                     aborts.incrementAndGet();
                     aborter.run();
                 };
-                return super.handle(session, topic, counted);
+                return super.handle(session, topic, since, counted);
             }
         };
         ReactiveTopicHandshakeHandler handshake = new ReactiveTopicHandshakeHandler(handler, TopicAccessPolicy.ALLOW_ALL,

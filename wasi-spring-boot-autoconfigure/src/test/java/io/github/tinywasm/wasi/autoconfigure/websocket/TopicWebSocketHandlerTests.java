@@ -56,8 +56,8 @@ class TopicWebSocketHandlerTests {
             return new TopicFanOut(properties.websocket().sendBufferSize().toBytes(),
                     properties.websocket().sendTimeLimit()) {
                 @Override
-                @Nullable TopicSession open(String topic, ClientChannel channel) {
-                    TopicSession session = super.open(topic, channel);
+                @Nullable TopicSession open(String topic, ClientChannel channel, @Nullable String since, boolean offsets) {
+                    TopicSession session = super.open(topic, channel, since, offsets);
                     channel.abort(SERVER_ERROR, "write failed");
                     return session;
                 }
