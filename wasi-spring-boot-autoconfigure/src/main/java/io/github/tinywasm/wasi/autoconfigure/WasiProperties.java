@@ -40,6 +40,7 @@ import org.springframework.util.unit.DataSize;
  * @param events ApplicationEvent bridge settings.
  * @param observations Micrometer Observation settings.
  * @param health Health indicator settings.
+ * @param cluster Cluster settings: several nodes sharing WebSocket topics, their history and bus topics.
  */
 @ConfigurationProperties("tinywasm.wasi")
 public record WasiProperties(
@@ -59,7 +60,8 @@ public record WasiProperties(
         @DefaultValue WebSocket websocket,
         @DefaultValue Events events,
         @DefaultValue Observations observations,
-        @DefaultValue Health health) {
+        @DefaultValue Health health,
+        @DefaultValue Cluster cluster) {
 
     public WasiProperties {
         preopenedDirs = preopenedDirs != null ? Map.copyOf(preopenedDirs) : Map.of();
@@ -128,6 +130,52 @@ public record WasiProperties(
      *     offset is older gets a reset notice. 0 keeps none.
      */
     public record History(@DefaultValue("100") int size) {}
+
+    /**
+     * Several nodes of the application sharing their WebSocket topics (every node's broadcasts reach every node's
+     * clients, in one order per topic, with one history) and chosen bus topics, over Redis Streams.
+     *
+     * @param nodeId Name of this node in the cluster: in log lines, the Actuator endpoint, and the origin of what it
+     *     sends. Empty: the host name and the process id.
+     * @param topics Bus topics that cross nodes: patterns of dot-separated segments where * is one segment and > (at
+     *     the end) one or more, e.g. orders.* or metrics.>. Every node's subscribed guests and Java subscribers get
+     *     each such message once. Empty: no bus topic leaves its node.
+     * @param outboxCapacity Most messages (WebSocket frames and bus messages) waiting to go to Redis, while it is
+     *     unreachable or slow; more are dropped and counted.
+     * @param redis Redis Streams settings (the connection itself is Spring Boot's: spring.data.redis.*).
+     */
+    public record Cluster(
+            @Nullable String nodeId,
+            @Nullable List<String> topics,
+            @DefaultValue("10000") int outboxCapacity,
+            @DefaultValue Redis redis) {
+
+        public Cluster {
+            topics = topics != null ? List.copyOf(topics) : List.of();
+        }
+
+        /** Bus topic patterns that cross nodes (never {@code null}). */
+        @Override
+        public List<String> topics() {
+            return topics != null ? topics : List.of();
+        }
+    }
+
+    /**
+     * The cluster's transport: Redis Streams, through Spring Boot's Redis connection (Spring Data Redis with
+     * Lettuce).
+     *
+     * @param enabled Whether this node joins the cluster over Redis Streams. Needs Spring Data Redis
+     *     (spring-boot-starter-data-redis); the connection is configured with spring.data.redis.*.
+     * @param keyPrefix Prefix of every Redis key of the cluster: nodes with the same Redis and prefix form one
+     *     cluster.
+     * @param busStreamLength Most bus messages kept in the bus stream (approximately): how far a node whose
+     *     connection broke may fall behind and still catch up.
+     */
+    public record Redis(
+            @DefaultValue("false") boolean enabled,
+            @DefaultValue("tinywasm:") String keyPrefix,
+            @DefaultValue("10000") int busStreamLength) {}
 
     /**
      * Bridge between the bus and Spring ApplicationEvents.
