@@ -4,7 +4,7 @@
 #   guests/wat/*.wat  -> <name>.wasm  (wat2wasm)
 #   guests/rust/<crate>/ (each cdylib crate of that Cargo workspace) -> <crate>.wasm
 #                        (Debian's rustc and cargo, target wasm32-wasi, offline)
-#   guests/assemblyscript/assembly/shout.ts -> shout.wasm  (AssemblyScript, from npm)
+#   guests/assemblyscript/assembly/{shout,hello}.ts -> shout.wasm, hello.wasm  (AssemblyScript, from npm)
 # and copies the sample app's modules (guests/sample.list) into sample-app/modules/ by atomic rename, so a
 # running sample app hot-swaps them.
 #
@@ -89,6 +89,7 @@ for src in "$here"/c/*.c; do
   c_guest "$(basename "$src" .c)" "$src"
 done
 c_guest chat-v2 "$here/c/chat.c" -DSTYLE='"[v2] "'
+c_guest http_users-v2 "$here/c/http_users.c" -DVERSION='"users v2"'
 
 wat_id="$(tool wat2wasm)"
 for src in "$here"/wat/*.wat; do
@@ -127,12 +128,13 @@ fi
 # AssemblyScript guests (compiler from the npm registry, pinned by package-lock.json).
 as="$here/assemblyscript"
 k="$(cd "$as" && key "$(tool node)" package.json package-lock.json assembly/*.ts)"
-if up_to_date shout "$k"; then
-  fresh=$((fresh + 1))
+if up_to_date shout "$k" && up_to_date hello "$k"; then
+  fresh=$((fresh + 2))
 else
   (cd "$as" && { [ -d node_modules/assemblyscript ] || npm ci --no-audit --no-fund --loglevel=error; } \
     && npm run --silent build)
   done_building shout "$k"
+  done_building hello "$k"
 fi
 
 # The sample app's modules: copy only changed ones, atomically, so a running app swaps each once.

@@ -1,6 +1,7 @@
 //! Support for the exports [`guest!`](crate::guest!) generates. Not part of the API: only the macro calls it.
 
 use crate::guest::{Guest, Message};
+use crate::http::{Http, Request};
 use std::cell::UnsafeCell;
 
 /// The module's [`Guest`] value, created on first use.
@@ -64,6 +65,19 @@ pub unsafe fn on_topic_message<T: Guest>(
 /// The caller is a `drain` export called by the host (see [`Slot::get`]).
 pub unsafe fn drain<T: Guest>(slot: &'static Slot<T>) -> i32 {
     slot.get().drain().to_abi()
+}
+
+/// # Safety
+/// The caller is a `handle_http` export called by the host (see [`Slot::get`]).
+pub unsafe fn handle_http<T: Http>(slot: &'static Slot<T>) -> i32 {
+    let mut request = Request::read();
+    match slot.get().handle_http(&mut request) {
+        Some(response) => {
+            response.send();
+            1
+        }
+        None => 0,
+    }
 }
 
 /// # Safety

@@ -47,12 +47,17 @@
 //! later panics for nested ones (from the third on it prints only "thread panicked while processing panic"),
 //! and each trap leaves the stack pointer where the trap happened.
 //!
+//! # HTTP
+//!
+//! A module answers HTTP requests to `/m/<name>/...` by implementing [`Http`] as well and exporting both with
+//! `tinywasm::guest!(T, http)`: see the [`http`] module.
+//!
 //! # Growing with the ABI
 //!
 //! A function of this crate becomes an import of a module only when the module calls it, so functions for
-//! newer host features (HTTP, state hand-off) can be added here without changing what existing guests
-//! import. Their handlers will come as further traits, enabled by optional clauses of [`guest!`] (such as
-//! `guest!(Api, http)`), so `guest!(T)` keeps meaning exactly what it means today.
+//! newer host features can be added here without changing what existing guests import. Their handlers come as
+//! further traits, enabled by optional clauses of [`guest!`] (`guest!(Api, http)` for [`Http`]), so `guest!(T)`
+//! keeps meaning exactly what it meant: a module that does not opt in imports and exports nothing new.
 
 #![warn(missing_docs)]
 
@@ -64,11 +69,13 @@ compile_error!("tinywasm guests are single-threaded: the host never calls into o
 
 mod guest;
 mod host;
+pub mod http;
 
 #[doc(hidden)]
 pub mod __private;
 
 pub use guest::{Drain, Guest, Message};
+pub use http::Http;
 pub use host::{log, publish, subscribe, unsubscribe, ws_broadcast};
 
 /// Writes one INFO line to the host's log, attributed to this module, with `format!` syntax:
@@ -82,13 +89,20 @@ macro_rules! log {
 
 /// Exports a [`Guest`] type as this module's handlers: `init`, `on_message`, `on_topic_message` (the host
 /// prefers it: it passes the topic) and `drain`. Use it once per module, at the crate's top level:
-/// `tinywasm::guest!(Chat);`.
+/// `tinywasm::guest!(Chat);`. `tinywasm::guest!(Api, http)` also exports `handle_http`, for a type that
+/// implements [`Http`] too.
 ///
 /// The value is created with [`Default`] when the host first calls the module and lives as long as the
 /// instance. Calls never overlap, so handlers get `&mut self` and need no locks.
 #[macro_export]
 macro_rules! guest {
     ($guest:ty $(,)?) => {
+        $crate::guest!(@exports $guest;);
+    };
+    ($guest:ty, http $(,)?) => {
+        $crate::guest!(@exports $guest; http);
+    };
+    (@exports $guest:ty; $($feature:ident)?) => {
         const _: () = {
             static GUEST: $crate::__private::Slot<$guest> = $crate::__private::Slot::new();
 
@@ -120,6 +134,15 @@ macro_rules! guest {
                 // SAFETY: as for `init`.
                 unsafe { $crate::__private::drain(&GUEST) }
             }
+
+            $($crate::guest!(@feature $feature GUEST);)?
         };
+    };
+    (@feature http $slot:ident) => {
+        #[export_name = "handle_http"]
+        extern "C" fn __tinywasm_handle_http() -> i32 {
+            // SAFETY: as for `init`; the host calls it with a request in flight.
+            unsafe { $crate::__private::handle_http(&$slot) }
+        }
     };
 }

@@ -94,6 +94,45 @@ document.getElementById('stats-watch').addEventListener('click', (e) => {
   sockets.stats = connect('stats', showStats);
 });
 
+// The Rust notes module answers HTTP itself: {"notes":[{"id":1,"text":"..."}],"count":1}.
+async function refreshNotes() {
+  const status = document.getElementById('status-notes');
+  try {
+    const response = await fetch('/m/notes');
+    if (!response.ok) throw new Error(String(response.status));
+    const body = await response.json();
+    const items = body.notes.map((note) => {
+      const li = document.createElement('li');
+      li.dataset.id = String(note.id);
+      li.textContent = note.text + ' ';
+      const remove = document.createElement('button');
+      remove.type = 'button';
+      remove.className = 'note-delete';
+      remove.textContent = '×';
+      remove.title = 'Delete note ' + note.id;
+      remove.addEventListener('click', async () => {
+        await fetch('/m/notes/' + note.id, {method: 'DELETE'});
+        refreshNotes();
+      });
+      li.appendChild(remove);
+      return li;
+    });
+    document.getElementById('notes-list').replaceChildren(...items);
+    status.textContent = body.count + (body.count === 1 ? ' note' : ' notes');
+    status.className = 'status live';
+  } catch (e) {
+    status.textContent = 'unavailable';
+    status.className = 'status down';
+  }
+}
+onSubmit('notes-form', async () => {
+  const input = document.getElementById('note-text');
+  const response = await fetch('/m/notes', {method: 'POST', headers: {'Content-Type': 'text/plain'}, body: input.value});
+  if (response.ok) input.value = '';
+  refreshNotes();
+});
+refreshNotes();
+
 async function refreshModules() {
   try {
     const response = await fetch('/actuator/wasi');

@@ -1,5 +1,6 @@
 package io.github.tinywasm.wasi;
 
+import io.github.tinywasm.wasi.http.HttpInfo;
 import java.time.Instant;
 import java.util.List;
 
@@ -19,8 +20,9 @@ import java.util.List;
  * @param lastError the most recent error of this module, or {@code null}
  * @param lastErrorAt when it happened, or {@code null}
  * @param lastLoadFailed whether the most recent load or swap failed (an older version may still serve)
- * @param mailboxDepth messages queued for the module
+ * @param mailboxDepth messages and HTTP requests queued for the module
  * @param counters cumulative counters
+ * @param http how the module answers HTTP: mode, middleware rule, pool size, request counters
  */
 public record ModuleInfo(
         String name,
@@ -36,7 +38,8 @@ public record ModuleInfo(
         Instant lastErrorAt,
         boolean lastLoadFailed,
         int mailboxDepth,
-        ModuleCounters counters) {
+        ModuleCounters counters,
+        HttpInfo http) {
 
     public ModuleInfo {
         topics = List.copyOf(topics);

@@ -1,5 +1,6 @@
 package io.github.tinywasm.wasi;
 
+import io.github.tinywasm.wasi.http.HttpConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -27,6 +28,7 @@ import java.util.Objects;
  * @param directories host folders pre-opened for guests, by guest path; empty = no file-system access
  * @param maxModuleSize the largest module file or byte array accepted, in bytes; a larger one is a module error,
  *     refused by its size before it is read
+ * @param http HTTP to guests: body limits, middleware rules, pool sizes
  */
 public record WasiConfig(
         Path modulesDir,
@@ -42,7 +44,8 @@ public record WasiConfig(
         Duration callTimeout,
         int workerThreads,
         Map<String, Path> directories,
-        long maxModuleSize) {
+        long maxModuleSize,
+        HttpConfig http) {
 
     /** Size of a WebAssembly memory page. */
     public static final int PAGE_SIZE = 65536;
@@ -72,6 +75,7 @@ public record WasiConfig(
         Objects.requireNonNull(overflowPolicy, "overflowPolicy");
         Objects.requireNonNull(engine, "engine");
         directories = Map.copyOf(Objects.requireNonNull(directories, "directories"));
+        Objects.requireNonNull(http, "http");
     }
 
     private static void requirePositive(String name, Duration d) {
@@ -120,6 +124,7 @@ public record WasiConfig(
         b.workerThreads = workerThreads;
         b.directories = new LinkedHashMap<>(directories);
         b.maxModuleSize = maxModuleSize;
+        b.http = http;
         return b;
     }
 
@@ -139,6 +144,7 @@ public record WasiConfig(
         private int workerThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
         private Map<String, Path> directories = new LinkedHashMap<>();
         private long maxModuleSize = 64L * 1024 * 1024;
+        private HttpConfig http = HttpConfig.DEFAULTS;
 
         private Builder() {}
 
@@ -157,11 +163,12 @@ public record WasiConfig(
         public Builder directory(String guestPath, Path hostPath) { directories.put(guestPath, hostPath); return this; }
         public Builder directories(Map<String, Path> v) { directories = new LinkedHashMap<>(v); return this; }
         public Builder maxModuleSize(long v) { maxModuleSize = v; return this; }
+        public Builder http(HttpConfig v) { http = v; return this; }
 
         public WasiConfig build() {
             return new WasiConfig(modulesDir, watch, watchQuietPeriod, watchPollInterval, drainTimeout,
                     mailboxCapacity, overflowPolicy, publishTimeout, engine, maxMemoryBytes, callTimeout,
-                    workerThreads, directories, maxModuleSize);
+                    workerThreads, directories, maxModuleSize, http);
         }
     }
 }

@@ -30,7 +30,12 @@ public class WasiModuleException extends RuntimeException {
          * Something needed the module's memory and the module has none: a host call passing a pointer, or a message
          * to deliver.
          */
-        NO_MEMORY
+        NO_MEMORY,
+        /**
+         * The guest broke the HTTP ABI: an {@code http_*} import called outside a request, a bad status or header, or
+         * a response larger than the configured maximum.
+         */
+        HTTP
     }
 
     private final String module;

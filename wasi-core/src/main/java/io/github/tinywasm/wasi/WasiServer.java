@@ -4,6 +4,7 @@ import io.github.tinywasm.wasi.bus.JavaSubscription;
 import io.github.tinywasm.wasi.bus.TopicBus;
 import io.github.tinywasm.wasi.deploy.ModuleDirectoryWatcher;
 import io.github.tinywasm.wasi.deploy.ModuleFiles;
+import io.github.tinywasm.wasi.http.GuestHttpDispatcher;
 import io.github.tinywasm.wasi.module.CallWatchdog;
 import io.github.tinywasm.wasi.module.ModuleSlot;
 import io.github.tinywasm.wasi.module.SlotContext;
@@ -70,6 +71,7 @@ public final class WasiServer implements AutoCloseable {
     private final CallWatchdog watchdog;
     private final BusInterceptor interceptor;
     private final SlotContext slotContext;
+    private final GuestHttpDispatcher http;
     private final ConcurrentHashMap<String, ModuleSlot> slots = new ConcurrentHashMap<>();
     private final CopyOnWriteArrayList<WasiListener> listeners = new CopyOnWriteArrayList<>();
     private final WasiListener fanOut = new ListenerFanOut(listeners);
@@ -101,6 +103,7 @@ public final class WasiServer implements AutoCloseable {
         this.executor = workerPool(config.workerThreads());
         this.watchdog = new CallWatchdog(config.callTimeout());
         this.slotContext = new SlotContext(config, bus, executor, watchdog, broadcaster, fanOut, interceptor);
+        this.http = new GuestHttpDispatcher(config.http(), slots::get, slots::values);
     }
 
     // ---- life cycle ---------------------------------------------------------------------------------------
@@ -545,6 +548,14 @@ public final class WasiServer implements AutoCloseable {
 
     public WasiConfig config() {
         return config;
+    }
+
+    /**
+     * HTTP to guests: answers a request with the module it names and its middlewares (tinywasm/wasi's {@code /m/{name}}).
+     * Web stacks adapt their requests to it; see {@link GuestHttpDispatcher}.
+     */
+    public GuestHttpDispatcher http() {
+        return http;
     }
 
 

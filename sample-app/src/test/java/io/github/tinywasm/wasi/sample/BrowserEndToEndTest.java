@@ -182,6 +182,30 @@ class BrowserEndToEndTest {
     }
 
     @Test
+    void theNotesCardTalksHttpToTheRustModule() throws Exception {
+        browser.get("http://localhost:" + port + "/");
+        waitUpTo(15).until(ExpectedConditions.textToBe(By.id("status-notes"), "0 notes"));
+        WebElement input = browser.findElement(By.id("note-text"));
+        input.sendKeys("water the <plants>");
+        browser.findElement(By.id("note-add")).click();
+        waitUpTo(10).until(ExpectedConditions.textToBe(By.id("status-notes"), "1 note"));
+        assertThat(browser.findElement(By.cssSelector("#notes-list li")).getText()).startsWith("water the <plants>");
+
+        // the same API from a plain HTTP client: JSON from the guest
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpResponse<String> list = http.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://localhost:" + port + "/m/notes")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(list.statusCode()).isEqualTo(200);
+        assertThat(list.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(list.body()).isEqualTo("{\"notes\":[{\"id\":1,\"text\":\"water the \\u003cplants\\u003e\"}],\"count\":1}");
+
+        browser.findElement(By.cssSelector("#notes-list .note-delete")).click();
+        waitUpTo(10).until(ExpectedConditions.textToBe(By.id("status-notes"), "0 notes"));
+        assertThat(server.module("notes").orElseThrow().http().requests()).isGreaterThanOrEqualTo(4);
+    }
+
+    @Test
     void apiPublishesOnlyToTheGuestsInputsAndRejectsEmptyBodies() throws Exception {
         java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
         java.util.function.BiFunction<String, String, Integer> post = (topic, body) -> {

@@ -8,7 +8,7 @@ import java.nio.file.StandardCopyOption;
 /** The sample's guests, as built by guests/build.sh, copied into a fresh modules folder for a test. */
 final class SampleModules {
 
-    static final String[] MODULES = {"chat", "users", "logger", "echo", "stats"};
+    static final String[] MODULES = {"chat", "users", "logger", "echo", "stats", "notes"};
 
     private SampleModules() {}
 

@@ -4,6 +4,8 @@ import io.github.tinywasm.wasi.Message;
 import io.github.tinywasm.wasi.OverflowPolicy;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RejectedExecutionException;
@@ -14,7 +16,9 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * A bounded queue of messages served by one logical worker: a serial executor over a shared pool. Messages
  * are handed to the {@link Handler} one at a time, in the order they were offered, never on the offering
- * thread.
+ * thread. Other work for the same handler ({@link Work}: an HTTP request for a module) queues in the same order, so
+ * that the handler sees messages and work one at a time, in one order; it never waits for room
+ * ({@link #offerWork}).
  *
  * <p>Threads and locks: everything below is guarded by {@code lock}. At most one drain task is scheduled or
  * running at a time ({@code scheduled}); it takes up to {@value #BATCH} messages per lock acquisition and
@@ -60,9 +64,26 @@ public final class Mailbox {
     /** Result of an offer. */
     public enum Offer { ACCEPTED, FULL, CLOSED }
 
+    /**
+     * Work other than a message, queued with the messages and handed to {@link Handler#handle(Work)} in turn. It is
+     * told when it will never run ({@link #abandoned()}), so that whoever waits for it gets an answer.
+     */
+    public interface Work {
+        /**
+         * The mailbox was closed with this work still queued (or in a batch left over after the item in hand): it will
+         * never run. Called once, on the closing thread or the worker, never under the mailbox's lock. Must not throw.
+         */
+        void abandoned();
+    }
+
     /** Called on the worker thread, one message at a time. Must not throw. */
     public interface Handler {
         void handle(Message message);
+
+        /** Runs work queued with {@link #offerWork}; by default the handler takes none, and the work is abandoned. */
+        default void handle(Work work) {
+            work.abandoned();
+        }
 
         /** Before a batch, on the worker thread (e.g. to set the logging context). */
         default void batchStart() {}
@@ -80,7 +101,8 @@ public final class Mailbox {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition notFull = lock.newCondition();
     private final Condition idle = lock.newCondition();
-    private final ArrayDeque<Message> queue = new ArrayDeque<>();
+    /** {@link Message}s and {@link Work}, in the order offered. */
+    private final ArrayDeque<Object> queue = new ArrayDeque<>();
     private final int capacity;
     /** Most messages the queue holds for publishers that would otherwise wait for themselves. */
     private final int limit;
@@ -133,6 +155,35 @@ public final class Mailbox {
                 }
             }
             queue.addLast(message);
+            submit = !scheduled && !paused;
+            if (submit) {
+                scheduled = true;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (submit) {
+            schedule();
+        }
+        return Offer.ACCEPTED;
+    }
+
+    /**
+     * Queues work (an HTTP request) behind the messages and work already queued. Never waits: a mailbox holding its
+     * capacity refuses it at once ({@link Offer#FULL}), and a closed one with {@link Offer#CLOSED}; the caller answers
+     * for it then. Accepted work runs, or is {@linkplain Work#abandoned() abandoned} if the mailbox closes first.
+     */
+    public Offer offerWork(Work work) {
+        boolean submit;
+        lock.lock();
+        try {
+            if (closed) {
+                return Offer.CLOSED;
+            }
+            if (queue.size() >= capacity) {
+                return Offer.FULL;
+            }
+            queue.addLast(work);
             submit = !scheduled && !paused;
             if (submit) {
                 scheduled = true;
@@ -257,7 +308,7 @@ public final class Mailbox {
     private void run() {
         Mailbox outer = SERVING.get();
         SERVING.set(this);
-        Message[] batch = new Message[BATCH];
+        Object[] batch = new Object[BATCH];
         try {
             for (int round = 0; round < MAX_BATCHES_PER_RUN; round++) {
                 int n = 0;
@@ -283,24 +334,32 @@ public final class Mailbox {
                 handler.batchStart();
                 long t0 = System.nanoTime();
                 while (done < n && !paused) {
-                    Message m = batch[done];
+                    Object item = batch[done];
                     batch[done++] = null;
                     try {
-                        handler.handle(m);
+                        if (item instanceof Message m) { // a final class: one pointer compare on the bus's hot path
+                            handler.handle(m);
+                        } else {
+                            handler.handle((Work) item);
+                        }
                     } catch (Throwable t) {
                         // a bug in a handler must not leave this mailbox stuck with `running` set
-                        log.error("a mailbox handler failed on a message of topic '{}'; delivery goes on", m.topic(), t);
+                        log.error("a mailbox handler failed on {}; delivery goes on", item instanceof Message m
+                                ? "a message of topic '" + m.topic() + "'" : "work " + item, t);
                     }
                 }
                 handler.batchDone(done, System.nanoTime() - t0);
                 int late = 0;
+                List<Work> abandoned = null;
                 lock.lock();
                 try {
                     for (int i = n - 1; i >= done; i--) {
-                        if (closed) {
-                            late++;
-                        } else {
+                        if (!closed) {
                             queue.addFirst(batch[i]);
+                        } else if (batch[i] instanceof Work w) {
+                            abandoned = add(abandoned, w);
+                        } else {
+                            late++;
                         }
                         batch[i] = null;
                     }
@@ -312,6 +371,7 @@ public final class Mailbox {
                 if (late > 0) {
                     handler.droppedAfterClose(late);
                 }
+                abandon(abandoned);
             }
         } finally {
             if (outer != null) {
@@ -411,22 +471,52 @@ public final class Mailbox {
     }
 
     /**
-     * Refuses new messages and returns those still queued, which the caller counts as dropped. A batch in progress
-     * stops after the message in hand; the rest of it goes to {@link Handler#droppedAfterClose}.
+     * Refuses new messages and returns those still queued, which the caller counts as dropped; work still queued is
+     * {@linkplain Work#abandoned() abandoned} (after the lock is released). A batch in progress stops after the item in
+     * hand; the rest of it goes to {@link Handler#droppedAfterClose} (messages) and is abandoned (work).
      */
     public int close() {
+        int left = 0;
+        List<Work> abandoned = null;
         lock.lock();
         try {
             closed = true;
             paused = true;
             overCapacity = false; // publishers held back by this mailbox's congestion must not wait for it any more
             releasePauser();
-            int left = queue.size();
+            for (Object item : queue) {
+                if (item instanceof Work w) {
+                    abandoned = add(abandoned, w);
+                } else {
+                    left++;
+                }
+            }
             queue.clear();
             notFull.signalAll();
-            return left;
         } finally {
             lock.unlock();
+        }
+        abandon(abandoned);
+        return left;
+    }
+
+    private static List<Work> add(List<Work> list, Work w) {
+        List<Work> l = list != null ? list : new ArrayList<>();
+        l.add(w);
+        return l;
+    }
+
+    /** Tells abandoned work, outside the lock; one that throws does not keep the others from being told. */
+    private static void abandon(List<Work> abandoned) {
+        if (abandoned == null) {
+            return;
+        }
+        for (Work w : abandoned) {
+            try {
+                w.abandoned();
+            } catch (RuntimeException e) {
+                log.error("abandoned work {} failed", w, e);
+            }
         }
     }
 

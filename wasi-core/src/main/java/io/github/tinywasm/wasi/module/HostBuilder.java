@@ -5,7 +5,6 @@ import io.github.tinywasm.wasi.WasiConfig;
 import io.github.tinywasm.wasi.WasiModuleException;
 import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
-import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.runtime.WasmFunctionHandle;
 import com.dylibso.chicory.wasi.WasiOptions;
 import com.dylibso.chicory.wasi.WasiPreview1;
@@ -19,7 +18,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Builds the imports of one guest instance: the {@code env} module of guest ABI v1 (plus the additive
- * {@code unsubscribe} extension) and WASI preview 1 with the guest's stdout/stderr going to the log under
+ * {@code unsubscribe} extension and the {@code http_*} functions of {@link HttpImports}) and WASI preview 1 with the guest's stdout/stderr going to the log under
  * the module's name.
  *
  * <p>Every pointer/length pair a guest passes is checked against its memory before it is read; a bad one
@@ -35,7 +34,9 @@ public final class HostBuilder {
     public static final String WASI = "wasi_snapshot_preview1";
 
     /** Functions this host provides in {@link #ENV}. */
-    public static final Set<String> ENV_FUNCTIONS = Set.of("publish", "subscribe", "unsubscribe", "ws_broadcast", "log");
+    public static final Set<String> ENV_FUNCTIONS = Set.of("publish", "subscribe", "unsubscribe", "ws_broadcast", "log",
+            "http_request_head", "http_request_body", "http_request_set_header", "http_response_status",
+            "http_response_header", "http_response_write");
 
     /** Longest topic a guest may name, in bytes. */
     static final int MAX_TOPIC_BYTES = 1024;
@@ -67,6 +68,11 @@ public final class HostBuilder {
      *     {@link WasiModuleException.Kind#NO_MEMORY} error of the module rather than with Chicory's null pointer
      */
     public ImportValues imports(HostApi api, WasiPreview1 wasi, boolean hasMemory) {
+        return imports(api, wasi, hasMemory, new HttpImports(module).functions());
+    }
+
+    /** The imports, with the {@code env.http_*} functions of the instance's {@link HttpImports}. */
+    ImportValues imports(HostApi api, WasiPreview1 wasi, boolean hasMemory, HostFunction[] http) {
         HostFunction[] wasiFunctions = wasi.toHostFunctions();
         if (!hasMemory) {
             for (int i = 0; i < wasiFunctions.length; i++) {
@@ -75,6 +81,7 @@ public final class HostBuilder {
         }
         return ImportValues.builder()
                 .addFunction(wasiFunctions)
+                .addFunction(http)
                 .addFunction(
                         new HostFunction(ENV, "publish", I32X4, NONE, (inst, args) -> {
                             api.publish(topic(inst, "publish", args[0], args[1]), bytes(inst, "publish", "payload", args[2], args[3]));
@@ -140,23 +147,7 @@ public final class HostBuilder {
     }
 
     private byte[] bytes(Instance inst, String function, String what, long ptr, long len) {
-        long p = ptr & 0xFFFFFFFFL;
-        long n = len & 0xFFFFFFFFL;
-        Memory memory = inst.memory();
-        if (memory == null) {
-            if (n == 0) {
-                return new byte[0];
-            }
-            throw new WasiModuleException(module, WasiModuleException.Kind.NO_MEMORY, String.format(
-                    "%s: the module has no memory to read the %s from (ptr=%d, len=%d)", function, what, p, n));
-        }
-        long size = (long) memory.pages() * Memory.PAGE_SIZE;
-        if (p + n > size) {
-            throw new WasiModuleException(module, WasiModuleException.Kind.MEMORY, String.format(
-                    "%s: %s pointer/length (ptr=%d, len=%d) is outside the guest's memory of %d bytes",
-                    function, what, p, n, size));
-        }
-        return memory.readBytes((int) p, (int) n);
+        return GuestMemory.read(module, inst, function, what, ptr, len);
     }
 
     /** Type of an ABI import, for link-time checks with a clear message. */
@@ -165,7 +156,7 @@ public final class HostBuilder {
             case "publish", "ws_broadcast" -> FunctionType.of(I32X4, NONE);
             case "subscribe" -> FunctionType.of(I32X3, NONE);
             case "unsubscribe", "log" -> FunctionType.of(I32X2, NONE);
-            default -> null;
+            default -> HttpImports.type(name);
         };
     }
 }

@@ -10,15 +10,27 @@ import io.github.tinywasm.wasi.WasiConfig;
 import io.github.tinywasm.wasi.WasiModuleException;
 import io.github.tinywasm.wasi.bus.Mailbox;
 import io.github.tinywasm.wasi.bus.TopicBus;
+import io.github.tinywasm.wasi.http.GuestHttpRequest;
+import io.github.tinywasm.wasi.http.GuestHttpResponse;
+import io.github.tinywasm.wasi.http.HttpConfig;
+import io.github.tinywasm.wasi.http.HttpInfo;
+import io.github.tinywasm.wasi.http.HttpMiddleware;
+import io.github.tinywasm.wasi.http.HttpMode;
+import io.github.tinywasm.wasi.http.HttpRule;
+import io.github.tinywasm.wasi.http.PipelineStep;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
@@ -30,6 +42,12 @@ import org.slf4j.MDC;
  * A named module slot ({@code users} for {@code users.wasm}): the serving {@link WasmModule}, its mailbox,
  * its bus subscriptions and its counters. Loading a new version follows the hot-swap protocol: compile while
  * the old version serves, pause the mailbox, drain the old instance, {@code init} the new one, commit.
+ *
+ * <p>HTTP requests ({@link #http}) queue in the same mailbox as the bus's messages, so they reach the same instance in
+ * one order with them, and go to the new version after a swap like a queued message. With {@code http.pool-size} N > 1,
+ * N - 1 extra instances of the serving version answer requests too, on lanes of their own ({@link HttpPool}); they are
+ * made, drained and replaced with the serving instance. The version's middleware rule (configured, or its
+ * {@code rule.txt}) is read at every load and committed with it.
  *
  * <p>Threads and locks: {@code swapLock} serialises load, swap and unload of this slot (callers: the
  * watcher, the application, the actuator). The mailbox worker is the only thread that calls into the serving
@@ -45,8 +63,17 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     private static final Logger log = LoggerFactory.getLogger(ModuleSlot.class);
     private static final long DROP_WARN_INTERVAL = TimeUnit.SECONDS.toNanos(10);
 
-    /** Where the serving version came from. */
-    private record Version(Path file, String sha256, long size, Instant loadedAt) {}
+    /**
+     * Where the serving version came from, and its middleware rule.
+     *
+     * @param middleware the version's middleware rule, or {@code null} when it is a target
+     * @param ruleSource where the rule comes from, or {@code null}
+     */
+    private record Version(Path file, String sha256, long size, Instant loadedAt, HttpMiddleware middleware,
+            String ruleSource) {}
+
+    /** Largest {@code rule.txt} read. */
+    private static final int MAX_RULE_FILE = 64 * 1024;
 
     private final String name;
     /** MDC key holding the module's name while the slot runs its guest or changes its version. */
@@ -78,6 +105,10 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     private final LongAdder callNanos = new LongAdder();
     private final LongAdder swaps = new LongAdder();
     private final LongAdder failedLoads = new LongAdder();
+    private final LongAdder httpRequests = new LongAdder();
+    private final LongAdder httpErrors = new LongAdder();
+    private final LongAdder httpRejected = new LongAdder();
+    private final HttpPool pool;
     private final Map<DropReason, LongAdder> dropped = new EnumMap<>(DropReason.class);
     /** Topics the slot is subscribed to on the bus; guarded by itself, as is {@code acceptingSubscriptions}. */
     private final Set<String> busTopics = new HashSet<>();
@@ -89,6 +120,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         this.context = context;
         this.config = context.config();
         this.mailbox = new Mailbox(config.mailboxCapacity(), context.executor(), this);
+        this.pool = new HttpPool(this, mailbox, config.http().poolSize(name), config.mailboxCapacity(), context.executor());
         for (DropReason r : DropReason.values()) {
             dropped.put(r, new LongAdder());
         }
@@ -116,14 +148,19 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             long t0 = System.nanoTime();
             attemptedSha256 = sha256;
             WasmModule old = current;
+            List<WasmModule> oldExtras = pool.instances();
             boolean swap = old != null;
             WasmModule next;
+            List<WasmModule> extras;
             try {
-                next = WasmModule.load(name, bytes, config, this, context.watchdog());
+                WasmModule.Compiled compiled = WasmModule.compile(name, bytes, config);
+                next = WasmModule.instantiate(compiled, config, this, context.watchdog());
+                extras = instantiateExtras(compiled, next);
             } catch (WasiModuleException e) {
                 loadFailed(e, swap, t0);
                 throw e;
             }
+            Version nextVersion = version(file, sha256, bytes.length);
             try {
                 if (swap) {
                     state = ModuleState.SWAPPING;
@@ -131,29 +168,41 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
                     // call timeout: a call still running at the deadline is interrupted.
                     long deadline = System.nanoTime() + config.drainTimeout().toNanos();
                     old.interruptAfter(deadline);
-                    if (!mailbox.pause(Duration.ofNanos(remaining(deadline) + INTERRUPT_GRACE.toNanos()))) {
+                    oldExtras.forEach(x -> x.interruptAfter(deadline));
+                    boolean idle = mailbox.pause(Duration.ofNanos(remaining(deadline) + INTERRUPT_GRACE.toNanos()));
+                    idle &= pool.pause(Duration.ofNanos(remaining(deadline) + INTERRUPT_GRACE.toNanos()));
+                    if (!idle) {
                         log.warn("[{}] the old version's call did not end when interrupted at the drain timeout of {} ms; "
                                 + "replacing it without draining it", name, config.drainTimeout().toMillis());
-                    } else if (!old.drain(Duration.ofNanos(remaining(deadline)))) {
+                    } else if (!old.drain(Duration.ofNanos(remaining(deadline)))
+                            | !drainAll(oldExtras, deadline)) {
                         log.warn("[{}] old version still reported work in flight after the drain timeout of {} ms; closing it",
                                 name, config.drainTimeout().toMillis());
                     }
                 }
                 try {
                     next.init();
+                    for (WasmModule x : extras) {
+                        x.init(); // its subscriptions stay its own: only the serving instance's reach the bus
+                    }
                 } catch (WasiModuleException e) {
                     next.close();
+                    extras.forEach(WasmModule::close);
                     if (swap) {
                         old.noDeadline(); // it goes on serving
+                        oldExtras.forEach(WasmModule::noDeadline);
                         state = ModuleState.SERVING;
                     }
                     loadFailed(e, swap, t0);
                     throw e;
                 }
-                commit(old, next, new Version(file, sha256, bytes.length, Instant.now()));
+                commit(old, next, nextVersion);
+                pool.install(extras);
+                oldExtras.forEach(WasmModule::close);
             } finally {
                 if (swap) {
                     mailbox.resume(); // whatever happened, the slot serves again: the old version or the new one
+                    pool.resume();
                 }
             }
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
@@ -171,6 +220,59 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             MDC.remove(MDC_KEY);
             swapLock.unlock();
         }
+    }
+
+    /** The extra instances of an HTTP pool: none when the pool size is 1 or the version does not answer HTTP. */
+    private List<WasmModule> instantiateExtras(WasmModule.Compiled compiled, WasmModule next) {
+        if (pool.size() == 1 || next.httpMode() == HttpMode.NONE) {
+            return List.of();
+        }
+        List<WasmModule> extras = new ArrayList<>();
+        try {
+            for (int i = 1; i < pool.size(); i++) {
+                extras.add(WasmModule.instantiate(compiled, config, this, context.watchdog()));
+            }
+            return extras;
+        } catch (WasiModuleException e) {
+            next.close();
+            extras.forEach(WasmModule::close);
+            throw e;
+        }
+    }
+
+    private static boolean drainAll(List<WasmModule> instances, long deadline) {
+        boolean drained = true;
+        for (WasmModule x : instances) {
+            drained &= x.drain(Duration.ofNanos(remaining(deadline)));
+        }
+        return drained;
+    }
+
+    /**
+     * The new version's description, with its middleware rule: {@code tinywasm.wasi.http.middleware.<name>} if
+     * configured, else {@code <modules-dir>/<name>/rule.txt} if there is one (read now, at every load, as the original
+     * reads it at every swap).
+     */
+    private Version version(Path file, String sha256, long size) {
+        HttpConfig.Middleware configured = config.http().middleware().get(name);
+        if (configured != null) {
+            return new Version(file, sha256, size, Instant.now(),
+                    new HttpMiddleware(name, configured.parsedRule(), configured.order()),
+                    "tinywasm.wasi.http.middleware." + name);
+        }
+        Path rule = config.modulesDir() != null ? config.modulesDir().resolve(name).resolve("rule.txt") : null;
+        if (rule != null && Files.isRegularFile(rule)) {
+            try {
+                if (Files.size(rule) > MAX_RULE_FILE) {
+                    throw new IOException("larger than " + MAX_RULE_FILE + " bytes");
+                }
+                return new Version(file, sha256, size, Instant.now(),
+                        new HttpMiddleware(name, HttpRule.parse(Files.readString(rule)), 0), rule.toString());
+            } catch (IOException | RuntimeException e) {
+                log.warn("[{}] cannot read its middleware rule {}: {}; it is not a middleware", name, rule, e.toString());
+            }
+        }
+        return new Version(file, sha256, size, Instant.now(), null, null);
     }
 
     /**
@@ -260,15 +362,20 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             }
             state = ModuleState.UNLOADING;
             WasmModule m = current;
+            List<WasmModule> extras = pool.instances();
             if (m != null) {
                 m.deactivate();
                 m.interruptAfter(deadline);
             }
+            extras.forEach(x -> x.interruptAfter(deadline));
             unsubscribeAll(); // after this, a subscribe the guest makes while it delivers what is queued goes nowhere
-            if (!mailbox.awaitEmpty(Duration.ofNanos(remaining(deadline)))) {
+            if (!mailbox.awaitEmpty(Duration.ofNanos(remaining(deadline)))
+                    | !pool.awaitEmpty(Duration.ofNanos(remaining(deadline)))) {
                 log.warn("[{}] mailbox not empty after the drain timeout of {} ms", name, config.drainTimeout().toMillis());
             }
             boolean idle = mailbox.pause(Duration.ofNanos(remaining(deadline) + INTERRUPT_GRACE.toNanos()));
+            idle &= pool.pause(Duration.ofNanos(remaining(deadline) + INTERRUPT_GRACE.toNanos()));
+            pool.close(); // requests still queued on its lanes are answered 503
             int left = mailbox.close();
             if (left > 0) {
                 dropped.get(DropReason.CLOSED).add(left);
@@ -277,11 +384,12 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             if (m != null) {
                 if (!idle) {
                     log.warn("[{}] a call into it did not end when interrupted at the drain timeout; closing it without draining it", name);
-                } else if (!m.drain(Duration.ofNanos(remaining(deadline)))) {
+                } else if (!m.drain(Duration.ofNanos(remaining(deadline))) | !drainAll(extras, deadline)) {
                     log.warn("[{}] still reported work in flight at the drain timeout; closing it", name);
                 }
                 m.close();
             }
+            extras.forEach(WasmModule::close);
             current = null;
             state = ModuleState.CLOSED;
             log.info("[{}] unloaded: {} messages delivered, {} dropped in all", name, delivered.sum(),
@@ -360,12 +468,112 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         switch (e.kind()) {
             case NO_ALLOCATOR -> dropped.get(DropReason.NO_ALLOCATOR).increment();
             case NO_MEMORY -> dropped.get(DropReason.NO_MEMORY).increment();
+            default -> { }
+        }
+        countError(e);
+        log.warn("[{}] error handling a message on topic '{}': {}", name, message.topic(), e.getMessage());
+        context.listeners().guestError(name, e);
+    }
+
+    private void countError(WasiModuleException e) {
+        switch (e.kind()) {
             case TIMEOUT -> timeouts.increment();
             case TRAP -> traps.increment();
             default -> { }
         }
         errors.increment();
-        log.warn("[{}] error handling a message on topic '{}': {}", name, message.topic(), e.getMessage());
+    }
+
+    // ---- HTTP (any thread offers; a mailbox worker answers) -------------------------------------------------
+
+    /** Whether a version serves (possibly an old one while a new one is being committed). */
+    public boolean serving() {
+        return current != null && (state == ModuleState.SERVING || state == ModuleState.SWAPPING);
+    }
+
+    /** The serving version's middleware rule, or {@code null} when it is a target (or none serves). */
+    public HttpMiddleware middleware() {
+        Version v = version;
+        return v != null ? v.middleware() : null;
+    }
+
+    /**
+     * Queues an HTTP request for the module, behind what its mailbox (or the pool lane it goes to) already holds; never
+     * waits. The result completes, once, on the worker that ran the guest (or on this thread when the request is
+     * refused at once): answered, passed on (a middleware that returned 0), failed (the module's error, counted), or
+     * refused with 503 and {@code Retry-After} (mailbox full, module unloaded).
+     *
+     * @param middleware whether the module runs as a middleware of the request or as its target
+     */
+    public CompletableFuture<PipelineStep> http(GuestHttpRequest request, boolean middleware) {
+        HttpWork work = new HttpWork(name, request, middleware);
+        switch (pool.offer(work)) {
+            case ACCEPTED -> httpRequests.increment();
+            case FULL -> {
+                httpRejected.increment();
+                long now = System.nanoTime();
+                long last = lastDropWarn;
+                if (last == 0 || now - last > DROP_WARN_INTERVAL) {
+                    lastDropWarn = now;
+                    log.warn("[{}] refused an HTTP request ({} {}): its mailbox is full; requests refused so far: {}",
+                            name, request.method(), request.path(), httpRejected.sum());
+                }
+                work.refuse("module '" + name + "' is busy: its mailbox is full");
+            }
+            case CLOSED -> work.refuse("module '" + name + "' is being unloaded");
+        }
+        return work.result();
+    }
+
+    @Override
+    public void handle(Mailbox.Work work) {
+        serveHttp(current, (HttpWork) work, false);
+    }
+
+    /**
+     * Runs one request on {@code instance} (the serving one, or an extra instance of the pool), on the worker of the
+     * lane it was queued in. Completes the request whatever happens.
+     *
+     * @param extra whether {@code instance} is an extra instance of the pool (null: the version it belonged to does not
+     *     answer HTTP, and the request is answered as such a module's would be)
+     */
+    void serveHttp(WasmModule instance, HttpWork work, boolean extra) {
+        if (instance == null) {
+            if (extra) {
+                work.complete(work.middleware ? PipelineStep.passed(work.request)
+                        : PipelineStep.answered(new GuestHttpResponse(204, List.of(), null, null)));
+            } else {
+                work.refuse("module '" + name + "' is not serving");
+            }
+            return;
+        }
+        try {
+            work.complete(instance.serveHttp(work.request, work.middleware, config.http().maxResponseSize(),
+                    this::sideError));
+        } catch (WasiModuleException e) {
+            recordError(e);
+            countError(e);
+            httpErrors.increment();
+            log.warn("[{}] error handling HTTP {} {}{}: {}", name, work.request.method(), work.request.path(),
+                    work.middleware ? " (as a middleware: the pipeline goes on)" : "", e.getMessage());
+            context.listeners().guestError(name, e);
+            work.complete(PipelineStep.failed(GuestHttpResponse.error(
+                    e.kind() == WasiModuleException.Kind.TIMEOUT ? 504 : 500, e.getMessage(), null)));
+        } catch (RuntimeException | Error e) {
+            log.error("[{}] failed to answer HTTP {} {}", name, work.request.method(), work.request.path(), e);
+            work.complete(PipelineStep.failed(GuestHttpResponse.error(500, "module '" + name
+                    + "': the host failed to answer: " + e, null)));
+            if (e instanceof Error err) {
+                throw err;
+            }
+        }
+    }
+
+    /** An error that did not stop a request (a failed malloc or free): the module's error all the same. */
+    private void sideError(WasiModuleException e) {
+        recordError(e);
+        countError(e);
+        log.warn("[{}] error while handling an HTTP request: {}", name, e.getMessage());
         context.listeners().guestError(name, e);
     }
 
@@ -481,11 +689,15 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         ModuleCounters counters = new ModuleCounters(published.sum(), broadcasts.sum(), delivered.sum(),
                 errors.sum(), traps.sum(), timeouts.sum(), drops, calls.sum(), callNanos.sum(), swaps.sum(),
                 failedLoads.sum());
+        HttpMiddleware mw = m != null && v != null ? v.middleware() : null;
+        HttpInfo http = new HttpInfo(m != null ? m.httpMode() : HttpMode.NONE, mw != null ? mw.rule().text() : null,
+                mw != null ? v.ruleSource() : null, mw != null ? mw.order() : 0, pool.size(), httpRequests.sum(),
+                httpErrors.sum(), httpRejected.sum());
         return new ModuleInfo(name, state, m != null ? List.copyOf(m.topics()) : List.of(),
                 v != null && v.file() != null ? v.file().toString() : null,
                 m != null && v != null ? v.sha256() : null, v != null ? v.size() : 0,
                 v != null ? v.loadedAt() : null, m != null ? m.engine() : null, m != null && m.hasMemory() ? Long.valueOf(m.memoryBytes()) : null,
-                lastError, lastErrorAt, lastLoadFailed, mailbox.depth(), counters);
+                lastError, lastErrorAt, lastLoadFailed, mailbox.depth() + pool.depth(), counters, http);
     }
 
     /** A topic set for a log line: a module may subscribe to thousands; the endpoint lists them all. */

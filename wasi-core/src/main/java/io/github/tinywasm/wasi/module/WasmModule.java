@@ -28,6 +28,9 @@ import io.github.tinywasm.wasi.Message;
 import io.github.tinywasm.wasi.WasiConfig;
 import io.github.tinywasm.wasi.WasiModuleException;
 import io.github.tinywasm.wasi.WasiModuleException.Kind;
+import io.github.tinywasm.wasi.http.GuestHttpRequest;
+import io.github.tinywasm.wasi.http.HttpMode;
+import io.github.tinywasm.wasi.http.PipelineStep;
 import io.github.tinywasm.wasi.internal.MessageAccess;
 import java.util.Map;
 import java.nio.charset.StandardCharsets;
@@ -37,17 +40,19 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One loaded version of a module: a Chicory instance with the ABI's imports, its cached exports, and the
- * topics it subscribed to.
+ * topics it subscribed to. Its HTTP side ({@code handle}, {@code handle_http} and the {@code env.http_*} imports)
+ * lives in {@link HttpExports} and {@link HttpImports}.
  *
  * <p>Not thread-safe, like the Chicory instance it wraps: one thread at a time may call {@link #init()},
- * {@link #deliver(Message)}, {@link #drain(Duration)} and {@link #close()} (the owning slot's mailbox worker,
- * or the thread swapping the slot while its mailbox is paused). {@link #topics()} and
+ * {@link #deliver(Message)}, {@link #serveHttp}, {@link #drain(Duration)} and {@link #close()} (the owning slot's
+ * mailbox worker, or the thread swapping the slot while its mailbox is paused). {@link #topics()} and
  * {@link #subscribedTo(String)} may be read from any thread.
  */
 public final class WasmModule implements AutoCloseable {
@@ -72,9 +77,10 @@ public final class WasmModule implements AutoCloseable {
     private final ExportFunction init;
     private final ExportFunction start;
     private final ExportFunction initialize;
+    private final HttpExports http;
 
     private WasmModule(String name, Instance instance, WasiPreview1 wasi, CallWatchdog.Guard guard, String engine,
-            Binding binding) {
+            Binding binding, HttpImports httpImports) {
         this.name = name;
         this.instance = instance;
         this.memory = instance.memory();
@@ -92,6 +98,8 @@ public final class WasmModule implements AutoCloseable {
         this.init = function("init", List.of(), List.of());
         this.start = function("_start", List.of(), List.of());
         this.initialize = function("_initialize", List.of(), List.of());
+        this.http = new HttpExports(this, function("handle", List.of(ValType.I32, ValType.I32), List.of(ValType.I32)),
+                function("handle_http", List.of(), List.of(ValType.I32)), httpImports);
     }
 
     /**
@@ -119,6 +127,22 @@ public final class WasmModule implements AutoCloseable {
      * @throws WasiModuleException with the module's name and a specific reason
      */
     public static WasmModule load(String name, byte[] bytes, WasiConfig config, HostServices services, CallWatchdog watchdog) {
+        return instantiate(compile(name, bytes, config), config, services, watchdog);
+    }
+
+    /**
+     * A module version parsed, checked and compiled once; {@link #instantiate} makes any number of instances of it (the
+     * instances of an HTTP pool share the compiled code).
+     */
+    record Compiled(String name, com.dylibso.chicory.wasm.WasmModule parsed, MemoryLimits limits,
+            Function<Instance, Machine> machine, String engine) {}
+
+    /**
+     * Parses, links and compiles {@code bytes}.
+     *
+     * @throws WasiModuleException with the module's name and a specific reason
+     */
+    static Compiled compile(String name, byte[] bytes, WasiConfig config) {
         if (bytes.length > config.maxModuleSize()) {
             throw new WasiModuleException(name, Kind.TOO_LARGE, bytes.length
                     + " bytes, more than the maximum module size of " + config.maxModuleSize() + " bytes");
@@ -156,15 +180,30 @@ public final class WasmModule implements AutoCloseable {
                 }
             }
         }
+        return new Compiled(name, parsed, limits, machine, engine);
+    }
 
+    /**
+     * Instantiates a compiled version with the ABI's imports, then runs {@code _start} or {@code _initialize}. Does not
+     * call {@code init}: the slot calls it when it is ready to commit this version.
+     *
+     * @throws WasiModuleException with the module's name and a specific reason
+     */
+    static WasmModule instantiate(Compiled compiled, WasiConfig config, HostServices services, CallWatchdog watchdog) {
+        String name = compiled.name();
+        com.dylibso.chicory.wasm.WasmModule parsed = compiled.parsed();
+        MemoryLimits limits = compiled.limits();
+        Function<Instance, Machine> machine = compiled.machine();
+        String engine = compiled.engine();
         HostBuilder host = new HostBuilder(name, config);
         WasiPreview1 wasi = host.wasi();
         Binding binding = new Binding(name, services);
+        HttpImports httpImports = new HttpImports(name);
         CallWatchdog.Guard guard = watchdog.guard(name);
         WasmModule module = null;
         try {
             Instance.Builder builder = Instance.builder(parsed)
-                    .withImportValues(host.imports(binding, wasi, definesMemory(parsed)))
+                    .withImportValues(host.imports(binding, wasi, definesMemory(parsed), httpImports.functions()))
                     .withMemoryFactory(ByteArrayMemory::new)
                     .withStart(false);
             if (limits != null) {
@@ -174,7 +213,7 @@ public final class WasmModule implements AutoCloseable {
                 builder.withMachineFactory(machine);
             }
             Instance instance = guarded(name, guard, "instantiation", builder::build);
-            module = new WasmModule(name, instance, wasi, guard, engine, binding);
+            module = new WasmModule(name, instance, wasi, guard, engine, binding, httpImports);
             module.runStart();
             module.shadowStack = ShadowStack.of(parsed, instance);
             return module;
@@ -421,8 +460,41 @@ public final class WasmModule implements AutoCloseable {
         }
     }
 
+    // ---- HTTP ---------------------------------------------------------------------------------------------------
+
+    /** How this version answers HTTP: from its exports. */
+    public HttpMode httpMode() {
+        return http.mode();
+    }
+
+    /**
+     * Puts an HTTP request to this instance ({@link HttpExports}).
+     *
+     * @param middleware whether the module runs as a middleware (a reply of 0 passes the request on) or as the target
+     *     (0 is a 204)
+     * @param maxResponseSize the largest response body it may produce
+     * @param sideErrors errors that did not stop the request (a failed {@code malloc} or {@code free})
+     * @throws WasiModuleException if the guest failed (trap, timeout, a bad {@code http_*} call, a response too large)
+     */
+    public PipelineStep serveHttp(GuestHttpRequest request, boolean middleware, long maxResponseSize,
+            Consumer<WasiModuleException> sideErrors) {
+        return http.serve(request, middleware, maxResponseSize, sideErrors);
+    }
+
+    Memory memory() {
+        return memory;
+    }
+
+    ExportFunction malloc() {
+        return malloc;
+    }
+
+    ExportFunction free() {
+        return free;
+    }
+
     // The same as guarded(), spelled out: this is the per-message path, where a capturing lambda would allocate.
-    private long[] call(String export, ExportFunction fn, long... args) {
+    long[] call(String export, ExportFunction fn, long... args) {
         guard.begin();
         try {
             long[] result = fn.apply(args);

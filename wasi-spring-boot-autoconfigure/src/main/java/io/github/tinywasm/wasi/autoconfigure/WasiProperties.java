@@ -3,8 +3,10 @@ package io.github.tinywasm.wasi.autoconfigure;
 import io.github.tinywasm.wasi.Engine;
 import io.github.tinywasm.wasi.OverflowPolicy;
 import io.github.tinywasm.wasi.WasiConfig;
+import io.github.tinywasm.wasi.http.HttpConfig;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -18,6 +20,7 @@ import org.springframework.util.unit.DataSize;
  * analysis, naming each property, its origin and its value as written.
  *
  * @param enabled Whether to host WebAssembly modules at all.
+ * @param modules Settings of single modules, by module name.
  * @param modulesDir Where the modules are: a folder (a path, or "file:" followed by a path) whose *.wasm files are
  *     loaded, watched and hot-swapped (users.wasm becomes module "users"; created at start-up if missing), or
  *     "classpath:" followed by a package path, whose *.wasm resources are loaded once at start-up, read-only.
@@ -41,7 +44,10 @@ import org.springframework.util.unit.DataSize;
  * @param observations Micrometer Observation settings.
  * @param health Health indicator settings.
  * @param cluster Cluster settings: several nodes sharing WebSocket topics, their history and bus topics.
+ * @param http HTTP to guests: requests to PATH/NAME/... answered by module NAME.
  */
+// "@param modules" comes before "@param modulesDir" on purpose: the configuration processor describes "modules" with
+// the first text that starts with "@param modules".
 @ConfigurationProperties("tinywasm.wasi")
 public record WasiProperties(
         @DefaultValue("true") boolean enabled,
@@ -61,10 +67,19 @@ public record WasiProperties(
         @DefaultValue Events events,
         @DefaultValue Observations observations,
         @DefaultValue Health health,
-        @DefaultValue Cluster cluster) {
+        @DefaultValue Cluster cluster,
+        @DefaultValue Http http,
+        @Nullable Map<String, Module> modules) {
 
     public WasiProperties {
         preopenedDirs = preopenedDirs != null ? Map.copyOf(preopenedDirs) : Map.of();
+        modules = modules != null ? Map.copyOf(modules) : Map.of();
+    }
+
+    /** Settings of single modules, by module name (never {@code null}). */
+    @Override
+    public Map<String, Module> modules() {
+        return modules != null ? modules : Map.of();
     }
 
     /** Host folders pre-opened for guests, by guest path (never {@code null}). */
@@ -202,6 +217,81 @@ public record WasiProperties(
      */
     public record Health(@DefaultValue("false") boolean downOnFailedModule) {}
 
+    /**
+     * HTTP to guests: tinywasm/wasi's /m/{name} route with its middleware pipeline.
+     *
+     * @param enabled Whether requests to PATH/NAME/... (any method) are answered by module NAME, in Spring MVC and
+     *     WebFlux applications.
+     * @param path Base path of the route: PATH/NAME/... goes to module NAME. Must start with '/'.
+     * @param maxRequestSize Largest request body a guest may receive; a larger one is answered 413 before any guest
+     *     runs.
+     * @param maxResponseSize Largest response body a guest may produce; a larger one is answered 500 and counted as the
+     *     module's error.
+     * @param middleware Middleware modules by name: a rule in tinywasm/wasi's grammar ("*" or empty: every module;
+     *     "a,b": only those; "-x": all but x), or .rule and .order (lower runs first; default 0, then module name
+     *     order). Wins over the module's rule.txt.
+     */
+    public record Http(
+            @DefaultValue("true") boolean enabled,
+            @DefaultValue("/m") String path,
+            @DefaultValue("1MB") DataSize maxRequestSize,
+            @DefaultValue("1MB") DataSize maxResponseSize,
+            @Nullable Map<String, Middleware> middleware) {
+
+        public Http {
+            middleware = middleware != null ? Map.copyOf(middleware) : Map.of();
+        }
+
+        /** Middleware modules by name (never {@code null}). */
+        @Override
+        public Map<String, Middleware> middleware() {
+            return middleware != null ? middleware : Map.of();
+        }
+    }
+
+    /**
+     * One middleware module: {@code tinywasm.wasi.http.middleware.NAME=RULE}, or {@code ...NAME.rule} and
+     * {@code ...NAME.order}.
+     *
+     * @param rule The routes (target module names) it applies to, in tinywasm/wasi's grammar. Empty: every module.
+     * @param order Its place in the pipeline: lower runs first; modules of equal order run in name order.
+     */
+    public record Middleware(@Nullable String rule, @DefaultValue("0") int order) {
+
+        /** {@code tinywasm.wasi.http.middleware.NAME=RULE}: the rule alone, at order 0. */
+        public static Middleware of(String rule) {
+            return new Middleware(rule, 0);
+        }
+    }
+
+    /**
+     * Settings of one module.
+     *
+     * @param http How the module answers HTTP.
+     */
+    public record Module(@DefaultValue ModuleHttp http) {}
+
+    /**
+     * How one module answers HTTP.
+     *
+     * @param poolSize Instances of the serving version that answer HTTP requests in parallel (for stateless handlers;
+     *     each has its own memory); bus messages still go to the one serving instance. 1 to 64.
+     */
+    public record ModuleHttp(@DefaultValue("1") int poolSize) {}
+
+    /** The engine's HTTP configuration these properties describe. */
+    public HttpConfig httpConfig() {
+        Map<String, HttpConfig.Middleware> middleware = new LinkedHashMap<>();
+        http.middleware().forEach((name, m) -> middleware.put(name, new HttpConfig.Middleware(m.rule(), m.order())));
+        Map<String, Integer> pools = new LinkedHashMap<>();
+        modules().forEach((name, m) -> {
+            if (m.http().poolSize() != 1) {
+                pools.put(name, m.http().poolSize());
+            }
+        });
+        return new HttpConfig(http.maxRequestSize().toBytes(), http.maxResponseSize().toBytes(), middleware, pools);
+    }
+
     /** The engine configuration these properties describe, modules read from {@code modulesFolder} (or none). */
     public WasiConfig toConfig(@Nullable Path modulesFolder) {
         WasiConfig.Builder b = WasiConfig.builder()
@@ -217,7 +307,8 @@ public record WasiProperties(
                 .maxMemoryBytes(maxMemory.toBytes())
                 .maxModuleSize(maxModuleSize.toBytes())
                 .callTimeout(callTimeout)
-                .directories(preopenedDirs());
+                .directories(preopenedDirs())
+                .http(httpConfig());
         if (workerThreads > 0) {
             b.workerThreads(workerThreads);
         }

@@ -48,7 +48,8 @@ final class WasiPropertiesBindHandlerAdvisor implements ConfigurationPropertiesB
         }
 
         @Nullable ConfigurationProperty get(String relativeName) {
-            return properties.get(PREFIX.append(relativeName));
+            ConfigurationPropertyName name = ConfigurationPropertyName.ofIfValid(PREFIX + "." + relativeName);
+            return name != null ? properties.get(name) : null;
         }
     }
 }

@@ -2,8 +2,10 @@ package io.github.tinywasm.wasi.autoconfigure;
 
 import io.github.tinywasm.wasi.WasiConfig;
 import io.github.tinywasm.wasi.autoconfigure.cluster.TopicPatterns;
+import io.github.tinywasm.wasi.http.HttpConfig;
 import java.time.Duration;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.source.ConfigurationProperty;
 import org.springframework.boot.origin.Origin;
@@ -26,7 +28,8 @@ import org.springframework.validation.Validator;
 final class WasiPropertiesValidator implements Validator {
 
     private static final long MAX_MEMORY = 65536L * WasiConfig.PAGE_SIZE;
-    private static final java.util.regex.Pattern NODE_ID = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+    private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+    private static final Pattern MODULE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     private final Function<String, @Nullable ConfigurationProperty> bound;
 
@@ -79,6 +82,22 @@ final class WasiPropertiesValidator implements Validator {
         c.check(cluster.outboxCapacity() >= 1, "cluster.outbox-capacity", cluster.outboxCapacity(), "must be at least 1");
         c.check(cluster.redis().busStreamLength() >= 1, "cluster.redis.bus-stream-length",
                 cluster.redis().busStreamLength(), "must be at least 1");
+        WasiProperties.Http http = p.http();
+        c.check(http.path().startsWith("/") && http.path().length() > 1 && !http.path().endsWith("/")
+                && http.path().chars().noneMatch(ch -> ch == '?' || ch == '*' || ch == '{' || ch == '}'), "http.path",
+                http.path(), "must start with '/', not end with '/', and have no query or pattern");
+        c.intSize("http.max-request-size", http.maxRequestSize());
+        c.intSize("http.max-response-size", http.maxResponseSize());
+        // map keys in brackets: a module name may hold dots ("chat.v2") or anything else a user typed
+        http.middleware().keySet().forEach(name -> {
+            String key = "http.middleware[" + name + "]";
+            // set as NAME=RULE, or as NAME.rule / NAME.order: the origin is that of whichever was written
+            String written = bound.apply(key) != null ? key : bound.apply(key + ".rule") != null ? key + ".rule" : key + ".order";
+            c.check(MODULE_NAME.matcher(name).matches(), key, written, name,
+                    "must be a module name: letters, digits, '.', '_' and '-', starting with a letter or digit");
+        });
+        p.modules().forEach((name, m) -> c.check(m.http().poolSize() >= 1 && m.http().poolSize() <= HttpConfig.MAX_POOL_SIZE,
+                "modules[" + name + "].http.pool-size", m.http().poolSize(), "must be between 1 and " + HttpConfig.MAX_POOL_SIZE));
     }
 
     private final class Checks {
@@ -102,16 +121,21 @@ final class WasiPropertiesValidator implements Validator {
         }
 
         void check(boolean ok, String name, Object value, String rule) {
+            check(ok, name, name, value, rule);
+        }
+
+        /** @param written the property that holds the value as written (its origin), when not {@code name} itself */
+        void check(boolean ok, String name, String written, Object value, String rule) {
             if (ok) {
                 return;
             }
-            ConfigurationProperty property = bound.apply(name);
-            Object written = property != null ? property.getValue() : value;
+            ConfigurationProperty property = bound.apply(written);
+            Object asWritten = property != null && written.equals(name) ? property.getValue() : value;
             Origin origin = property != null ? property.getOrigin() : null;
             if (errors instanceof BindingResult result) {
-                result.addError(new PropertyError(errors.getObjectName(), name, written, origin, rule));
+                result.addError(new PropertyError(errors.getObjectName(), name, asWritten, origin, rule));
             } else {
-                errors.reject("tinywasm.wasi.invalid", "tinywasm.wasi." + name + " " + rule + " (was " + written + ")");
+                errors.reject("tinywasm.wasi.invalid", "tinywasm.wasi." + name + " " + rule + " (was " + asWritten + ")");
             }
         }
     }

@@ -10,6 +10,8 @@ import io.github.tinywasm.wasi.autoconfigure.cluster.ClusterState;
 import io.github.tinywasm.wasi.autoconfigure.cluster.ClusterView;
 import io.github.tinywasm.wasi.deploy.GuestBuildStatus;
 import io.github.tinywasm.wasi.deploy.GuestBuilds;
+import io.github.tinywasm.wasi.http.HttpInfo;
+import io.github.tinywasm.wasi.http.HttpMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -134,12 +136,13 @@ public class WasiEndpoint {
      *
      * @param state the slot's state, or {@code NOT_LOADED} for a module known only from its sources (build on
      *     change) whose first build has not produced a module
+     * @param http how the module answers HTTP ({@code /m/{name}}): mode, middleware rule, pool, request counters
      * @param build the module's build status in development mode (detail only), or {@code null}
      */
     public record ModuleDescriptor(String name, String state, List<String> topics, @Nullable String file,
             @Nullable String sha256, long size, @Nullable Instant loadedAt, @Nullable String engine,
             @Nullable Long memoryBytes, @Nullable String lastError, @Nullable Instant lastErrorAt,
-            boolean lastLoadFailed, int mailboxDepth, Counters counters, @Nullable GuestBuildStatus build)
+            boolean lastLoadFailed, int mailboxDepth, Counters counters, Http http, @Nullable GuestBuildStatus build)
             implements OperationResponseBody {
 
         /** The state of a module that exists only as sources whose build has not produced a module. */
@@ -152,12 +155,12 @@ public class WasiEndpoint {
         static ModuleDescriptor of(ModuleInfo m, @Nullable GuestBuildStatus build) {
             return new ModuleDescriptor(m.name(), m.state().name(), m.topics(), m.file(), m.sha256(), m.size(),
                     m.loadedAt(), m.engine(), m.memoryBytes(), m.lastError(), m.lastErrorAt(), m.lastLoadFailed(),
-                    m.mailboxDepth(), Counters.of(m.counters()), build);
+                    m.mailboxDepth(), Counters.of(m.counters()), Http.of(m.http()), build);
         }
 
         static ModuleDescriptor notLoaded(String name, GuestBuildStatus build) {
             return new ModuleDescriptor(name, NOT_LOADED, List.of(), null, null, 0, null, null, null,
-                    build.lastError(), build.lastFailureAt(), build.failed(), 0, Counters.NONE, build);
+                    build.lastError(), build.lastFailureAt(), build.failed(), 0, Counters.NONE, Http.NONE, build);
         }
     }
 
@@ -188,6 +191,31 @@ public class WasiEndpoint {
                 out.append(out.isEmpty() ? part : Character.toUpperCase(part.charAt(0)) + part.substring(1));
             }
             return out.toString();
+        }
+    }
+
+    /**
+     * How a module answers HTTP ({@code {tinywasm.wasi.http.path}/{name}/**}).
+     *
+     * @param mode {@code none} (no {@code handle} or {@code handle_http} export: requests to it get 204),
+     *     {@code compatible} ({@code handle}, the original's ABI) or {@code extended} ({@code handle_http})
+     * @param middleware its middleware rule ({@code *}, {@code a,b}, {@code -x}), or {@code null} when it is not a
+     *     middleware (then it is a target)
+     * @param ruleSource where the rule comes from: the property, or the module's {@code rule.txt}
+     * @param order its place in the pipeline, when it is a middleware
+     * @param poolSize instances answering HTTP in parallel
+     * @param requests requests it was asked to handle (as target or middleware)
+     * @param errors those that failed with an error of the module (500, 504)
+     * @param rejected those refused because its mailbox was full (503)
+     */
+    public record Http(String mode, @Nullable String middleware, @Nullable String ruleSource, int order, int poolSize,
+            long requests, long errors, long rejected) {
+
+        static final Http NONE = new Http(HttpMode.NONE.tag(), null, null, 0, 1, 0, 0, 0);
+
+        static Http of(HttpInfo h) {
+            return new Http(h.mode().tag(), h.middleware(), h.ruleSource(), h.order(), h.poolSize(), h.requests(),
+                    h.errors(), h.rejected());
         }
     }
 

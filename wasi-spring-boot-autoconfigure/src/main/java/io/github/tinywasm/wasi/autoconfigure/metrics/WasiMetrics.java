@@ -7,6 +7,7 @@ import io.github.tinywasm.wasi.WasiListener;
 import io.github.tinywasm.wasi.WasiModuleException;
 import io.github.tinywasm.wasi.WasiServer;
 import io.github.tinywasm.wasi.autoconfigure.websocket.TopicFanOut;
+import io.github.tinywasm.wasi.http.HttpInfo;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.binder.BaseUnits;
@@ -35,6 +36,8 @@ import org.springframework.beans.factory.DisposableBean;
  *   <li>{@code wasi.messages.published}, {@code wasi.messages.delivered}, {@code wasi.messages.dropped}
  *       (reason), {@code wasi.messages.broadcast} (function counters, messages)
  *   <li>{@code wasi.guest.errors}, {@code wasi.guest.traps}, {@code wasi.guest.timeouts} (function counters)
+ *   <li>{@code wasi.http.requests}, {@code wasi.http.errors}, {@code wasi.http.rejected} (function counters: HTTP
+ *       requests a module handled, failed, refused)
  *   <li>{@code wasi.guest.calls} (function timer: messages handled and time in the guest)
  *   <li>{@code wasi.mailbox.depth} (gauge, messages), {@code wasi.module.memory} (gauge, bytes)
  *   <li>{@code wasi.module.loads} (timer, outcome = success | failure: first loads of a module) and
@@ -129,6 +132,12 @@ public class WasiMetrics implements MeterBinder, DisposableBean {
                 ModuleCounters::traps));
         meters.add(counter(r, "wasi.guest.timeouts", "Guest calls interrupted after the call timeout", tags, null,
                 module, ModuleCounters::timeouts));
+        meters.add(httpCounter(r, "wasi.http.requests", "HTTP requests the module was asked to handle", tags, module,
+                HttpInfo::requests));
+        meters.add(httpCounter(r, "wasi.http.errors", "HTTP requests that failed with an error of the module", tags,
+                module, HttpInfo::errors));
+        meters.add(httpCounter(r, "wasi.http.rejected", "HTTP requests refused because the module's mailbox was full",
+                tags, module, HttpInfo::rejected));
         for (DropReason reason : DropReason.values()) {
             meters.add(counter(r, "wasi.messages.dropped", "Messages that did not reach the module",
                     tags.and("reason", reason.tag()), BaseUnits.MESSAGES, module, c -> c.dropped().getOrDefault(reason, 0L)));
@@ -148,6 +157,12 @@ public class WasiMetrics implements MeterBinder, DisposableBean {
             @Nullable String baseUnit, String module, ToLongFunction<ModuleCounters> value) {
         return FunctionCounter.builder(name, server, s -> value.applyAsLong(counters(s, module)))
                 .tags(tags).baseUnit(baseUnit).description(description).register(registry);
+    }
+
+    private FunctionCounter httpCounter(MeterRegistry registry, String name, String description, Tags tags,
+            String module, ToLongFunction<HttpInfo> value) {
+        return FunctionCounter.builder(name, server, s -> s.module(module).map(m -> value.applyAsLong(m.http())).orElse(0L))
+                .tags(tags).baseUnit("requests").description(description).register(registry);
     }
 
     private static ModuleCounters counters(WasiServer server, String module) {

@@ -1,0 +1,148 @@
+package io.github.tinywasm.wasi.http;
+
+import io.github.tinywasm.wasi.module.ModuleSlot;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers HTTP requests with guests: tinywasm/wasi's {@code /m/{name}} dispatch with its middleware pipeline, for any
+ * web stack ({@link io.github.tinywasm.wasi.WasiServer#http()}; the Spring auto-configuration adapts Spring MVC and
+ * WebFlux to it).
+ *
+ * <p>For a request to module {@code name}:
+ * <ol>
+ * <li>no name: 400 {@code Module name required}; a body over {@code maxRequestSize}: 413, before any guest runs;
+ * <li>no such module serving, or a middleware (a middleware is never a target): 404;
+ * <li>every middleware whose rule matches {@code name} runs first, in {@link HttpMiddleware#ORDER}: the first that
+ *     answers ends the pipeline with its response; one that fails is logged (and counted) and the pipeline goes on, as in
+ *     the original; the headers a middleware sets ({@code http_request_set_header}) reach the modules after it;
+ * <li>then the target answers: its response; 204 when it replies nothing; 500 naming the module and the error when it
+ *     traps or breaks the ABI; 504 past the call timeout.
+ * </ol>
+ * A module whose mailbox is full answers 503 with {@code Retry-After} at once (the request thread never waits), as does
+ * one unloaded before it could answer. Each step is a request in that module's mailbox: the same instance, in one order
+ * with the bus's messages.
+ *
+ * <p>Thread-safe and non-blocking: {@link #dispatch} only queues; the result completes on the worker thread of the
+ * module that answered (or on the calling thread for an answer the host gives at once). Whoever waits for it must not
+ * block that thread for long.
+ */
+public final class GuestHttpDispatcher {
+
+    private static final Logger log = LoggerFactory.getLogger(GuestHttpDispatcher.class);
+
+    private final HttpConfig config;
+    private final Function<String, ModuleSlot> slot;
+    private final Supplier<? extends Collection<ModuleSlot>> slots;
+
+    /**
+     * Made by {@link io.github.tinywasm.wasi.WasiServer}.
+     *
+     * @param slot the slot of a module name, or {@code null}
+     * @param slots every slot
+     */
+    public GuestHttpDispatcher(HttpConfig config, Function<String, ModuleSlot> slot,
+            Supplier<? extends Collection<ModuleSlot>> slots) {
+        this.config = config;
+        this.slot = slot;
+        this.slots = slots;
+    }
+
+    /** The largest request body a guest may receive, in bytes: a web stack answers 413 above it without reading it all. */
+    public long maxRequestSize() {
+        return config.maxRequestSize();
+    }
+
+    /** Whether a module of that name is loaded (whatever its state): what a web stack may tag a request's metrics with. */
+    public boolean isLoaded(String module) {
+        return module != null && !module.isEmpty() && slot.apply(module) != null;
+    }
+
+    /**
+     * The module a request path names, as the original: the path without {@code basePath + "/"}, cut at the next
+     * {@code /} ({@code users} for {@code /m/users/42}); empty when no name follows ({@code /m/}, {@code /m},
+     * {@code /m//x}); {@code null} when the path is not under {@code basePath}.
+     *
+     * @param path the decoded request path
+     * @param basePath the route's base path, e.g. {@code /m}
+     */
+    public static String moduleName(String path, String basePath) {
+        String base = basePath.endsWith("/") ? basePath.substring(0, basePath.length() - 1) : basePath;
+        if (path.equals(base)) {
+            return "";
+        }
+        if (!path.startsWith(base + "/")) {
+            return null;
+        }
+        String rest = path.substring(base.length() + 1);
+        int slash = rest.indexOf('/');
+        return slash < 0 ? rest : rest.substring(0, slash);
+    }
+
+    /**
+     * Answers {@code request} for module {@code module} (see the class comment). Never throws and never blocks; the
+     * response names the module when it is loaded ({@link GuestHttpResponse#module()}).
+     */
+    public CompletableFuture<GuestHttpResponse> dispatch(String module, GuestHttpRequest request) {
+        if (module == null || module.isEmpty()) {
+            return CompletableFuture.completedFuture(GuestHttpResponse.error(400, "Module name required", null));
+        }
+        ModuleSlot target = slot.apply(module);
+        String known = target != null ? module : null;
+        if (request.bodySize() > config.maxRequestSize()) {
+            return CompletableFuture.completedFuture(GuestHttpResponse.error(413, "request body of " + request.bodySize()
+                    + " bytes is larger than the maximum request size of " + config.maxRequestSize() + " bytes", known));
+        }
+        if (target == null || !target.serving() || target.middleware() != null) {
+            return CompletableFuture.completedFuture(GuestHttpResponse.error(404, "Module not found", known));
+        }
+        List<ModuleSlot> pipeline = pipeline(module);
+        CompletableFuture<GuestHttpResponse> answer;
+        try {
+            answer = step(pipeline, 0, target, request);
+        } catch (RuntimeException e) {
+            log.error("[{}] cannot dispatch {} {}", module, request.method(), request.path(), e);
+            answer = CompletableFuture.completedFuture(GuestHttpResponse.error(500, "cannot dispatch: " + e, known));
+        }
+        return answer.thenApply(r -> r.forModule(known));
+    }
+
+    /** The serving middlewares whose rule matches {@code route}, in pipeline order. */
+    List<ModuleSlot> pipeline(String route) {
+        List<ModuleSlot> pipeline = new ArrayList<>();
+        for (ModuleSlot s : slots.get()) {
+            HttpMiddleware m = s.middleware();
+            if (m != null && s.serving() && m.rule().matches(route)) {
+                pipeline.add(s);
+            }
+        }
+        if (pipeline.size() > 1) {
+            pipeline.sort(Comparator.comparing(ModuleSlot::middleware, HttpMiddleware.ORDER));
+        }
+        return pipeline;
+    }
+
+    private CompletableFuture<GuestHttpResponse> step(List<ModuleSlot> pipeline, int i, ModuleSlot target,
+            GuestHttpRequest request) {
+        if (i == pipeline.size()) {
+            return target.http(request, false).thenApply(PipelineStep::response);
+        }
+        ModuleSlot middleware = pipeline.get(i);
+        return middleware.http(request, true).thenCompose(step -> switch (step.outcome()) {
+            case ANSWERED, REFUSED -> CompletableFuture.completedFuture(step.response());
+            case PASSED -> step(pipeline, i + 1, target, step.request());
+            case FAILED -> {
+                // the original logs a middleware's error and goes on; the slot logged and counted it
+                log.debug("[{}] middleware failed, the pipeline goes on to {}", middleware.name(), target.name());
+                yield step(pipeline, i + 1, target, request);
+            }
+        });
+    }
+}
