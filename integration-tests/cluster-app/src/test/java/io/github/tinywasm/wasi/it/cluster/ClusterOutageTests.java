@@ -113,7 +113,11 @@ class ClusterOutageTests {
 
     @Test
     void aRedisRestartInTheMiddleOfANumberedStreamLosesAndRepeatsNothing() throws Exception {
-        Nodes.Node a = nodes.start("a", Map.of("feed", TestGuests.broadcaster("in", "t", 2)));
+        // a health group of its own where the outage counts (docs/operations.md): /actuator/health/cluster
+        Nodes.Node a = nodes.start("a", Map.of("feed", TestGuests.broadcaster("in", "t", 2)),
+                "management.endpoint.health.group.cluster.include=wasiCluster",
+                "management.endpoint.health.group.cluster.status.order=DISCONNECTED,DOWN,OUT_OF_SERVICE,UP,UNKNOWN",
+                "management.endpoint.health.group.cluster.status.http-mapping.DISCONNECTED=503");
         Nodes.Node b = nodes.start("b", Map.of());
         List<WebSocketClients.Reader> clients = List.of(nodes.reader(a, "t"), nodes.reader(b, "t"),
                 nodes.offsetsReader(b, "t", null));
@@ -133,6 +137,8 @@ class ClusterOutageTests {
         assertThat(health.get("status").asString()).isEqualTo("UP");
         assertThat(health.get("components").get("wasiCluster").get("status").asString()).isEqualTo("DISCONNECTED");
         assertThat(a.status("/actuator/health")).isEqualTo(200);
+        assertThat(a.status("/actuator/health/cluster")).isEqualTo(503);
+        assertThat(b.status("/actuator/health/cluster")).isEqualTo(404); // b has no such group
         down.countDown();
         await().atMost(Duration.ofSeconds(30)).until(() -> sent.get() == 2000
                 && a.cluster().state().outboxDepth() > 0); // the stream goes on into the outbox
@@ -148,6 +154,7 @@ class ClusterOutageTests {
         assertThat(clients.get(1).texts()).containsExactlyElementsOf(numbered(count));
         assertThat(clients.get(2).offsetFrames()).extracting(OffsetFrame::payload).containsExactlyElementsOf(numbered(count));
         assertThat(health(a).get("components").get("wasiCluster").get("status").asString()).isEqualTo("UP");
+        assertThat(a.status("/actuator/health/cluster")).isEqualTo(200);
         assertThat(a.cluster().state().outboxDropped()).isZero();
     }
 
