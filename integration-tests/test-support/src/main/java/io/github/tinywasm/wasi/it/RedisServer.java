@@ -69,7 +69,14 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
                     "--save", "", "--appendonly", "no", "--protected-mode", "no")
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
             Process started = process;
-            Runtime.getRuntime().addShutdownHook(new Thread(started::destroyForcibly));
+            try {
+                Runtime.getRuntime().addShutdownHook(new Thread(started::destroyForcibly));
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is exiting (a test run stopped mid-test): nothing would stop this server later
+                started.destroyForcibly();
+                process = null;
+                throw shuttingDown;
+            }
             while (System.nanoTime() < deadline && started.isAlive()) {
                 if (ping()) {
                     return;
