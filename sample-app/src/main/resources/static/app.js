@@ -1,33 +1,28 @@
-// The sample page: one WebSocket per topic, binary frames decoded as UTF-8, reconnect with back-off.
-'use strict';
+// The sample page: one TopicSocket per topic (the starter's client, served at /tinywasm/topic-socket.js): frames
+// decoded as UTF-8, reconnection with backoff, and no line lost across a reconnection (it resumes after the last
+// offset it saw, from the topic's history).
+import { TopicSocket } from '/tinywasm/topic-socket.js';
 
 const decoder = new TextDecoder();
 let opens = 0;
 
-function connect(topic, onFrame, onOpen) {
+function connect(topic, onFrame, onLive) {
   const status = document.getElementById('status-' + topic);
-  let delay = 500;
-  const open = () => {
-    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(`${scheme}//${location.host}/ws?topic=${encodeURIComponent(topic)}`);
-    ws.binaryType = 'arraybuffer';
-    ws.onopen = () => {
-      delay = 500;
-      opens += 1;
-      document.body.dataset.opens = String(opens);
-      status.textContent = 'live';
-      status.className = 'status live';
-      if (onOpen) onOpen();
-    };
-    ws.onmessage = (e) => onFrame(typeof e.data === 'string' ? e.data : decoder.decode(e.data));
-    ws.onclose = () => {
-      status.textContent = 'reconnecting';
-      status.className = 'status down';
-      setTimeout(open, delay);
-      delay = Math.min(delay * 2, 10000);
-    };
-  };
-  open();
+  return new TopicSocket(topic, {
+    onFrame: (bytes) => onFrame(decoder.decode(bytes)),
+    onReset: () => {
+      if (document.getElementById(topic + '-log')) append(topic + '-log', `(some ${topic} lines were missed)`);
+    },
+    onStatus: (s) => {
+      status.textContent = s;
+      status.className = 'status ' + (s === 'live' ? 'live' : 'down');
+      if (s === 'live') {
+        opens += 1;
+        document.body.dataset.opens = String(opens);
+        if (onLive) onLive();
+      }
+    },
+  });
 }
 
 function append(listId, text) {
@@ -56,11 +51,14 @@ function onSubmit(formId, handler) {
   });
 }
 
-connect('chat', (line) => { append('chat-log', line); swapDemo.onChatLine(line); });
+const sockets = {};
+sockets.chat = connect('chat', (line) => { append('chat-log', line); swapDemo.onChatLine(line); });
 // the roster lives in the users module: ask it for the current one whenever we (re)connect
-connect('users', showRoster, () => publish('users.requests', 'list'));
-connect('echo', (text) => append('echo-log', text));
-connect('shout', (text) => append('shout-log', text));
+sockets.users = connect('users', showRoster, () => publish('users.requests', 'list'));
+sockets.echo = connect('echo', (text) => append('echo-log', text));
+sockets.shout = connect('shout', (text) => append('shout-log', text));
+// for the browser test (and the curious): window.tinywasmSample.chat.offset, .drop(), .close(), .open()
+window.tinywasmSample = sockets;
 
 // The users module answers "<what happened> | <n> user(s): a, b, c"; the card shows the names as a list.
 function showRoster(text) {
@@ -175,7 +173,7 @@ function showStats(json) {
 document.getElementById('stats-watch').addEventListener('click', (e) => {
   e.target.disabled = true;
   e.target.textContent = 'Watching (send something)';
-  connect('stats', showStats);
+  sockets.stats = connect('stats', showStats);
 });
 
 // The Rust notes module answers HTTP itself: {"notes":[{"id":1,"text":"..."}],"count":1}.

@@ -43,6 +43,7 @@ import org.springframework.util.unit.DataSize;
  * @param events ApplicationEvent bridge settings.
  * @param observations Micrometer Observation settings.
  * @param health Health indicator settings.
+ * @param cluster Cluster settings: several nodes sharing WebSocket topics, their history and bus topics.
  * @param http HTTP to guests: requests to PATH/NAME/... answered by module NAME.
  */
 // "@param modules" comes before "@param modulesDir" on purpose: the configuration processor describes "modules" with
@@ -66,6 +67,7 @@ public record WasiProperties(
         @DefaultValue Events events,
         @DefaultValue Observations observations,
         @DefaultValue Health health,
+        @DefaultValue Cluster cluster,
         @DefaultValue Http http,
         @Nullable Map<String, Module> modules) {
 
@@ -113,6 +115,7 @@ public record WasiProperties(
      *     its connection is ended (the client sees 1006), once, and counted.
      * @param maxInboundMessageSize Largest frame a client may send; the endpoint does not expect any, and closes a
      *     session that sends more (1009).
+     * @param history History of each topic, for clients that reconnect and resume.
      */
     public record WebSocket(
             @DefaultValue("true") boolean enabled,
@@ -120,7 +123,8 @@ public record WasiProperties(
             @Nullable List<String> allowedOrigins,
             @DefaultValue("512KB") DataSize sendBufferSize,
             @DefaultValue("10s") Duration sendTimeLimit,
-            @DefaultValue("8KB") DataSize maxInboundMessageSize) {
+            @DefaultValue("8KB") DataSize maxInboundMessageSize,
+            @DefaultValue History history) {
 
         public WebSocket {
             allowedOrigins = allowedOrigins != null ? List.copyOf(allowedOrigins) : List.of();
@@ -132,6 +136,61 @@ public record WasiProperties(
             return allowedOrigins != null ? allowedOrigins : List.of();
         }
     }
+
+    /**
+     * History of each WebSocket topic: every frame gets an offset, and a client reconnecting with ?since=OFFSET gets
+     * what it missed from here.
+     *
+     * @param size Most frames kept per topic (in a cluster: per topic stream in Redis, approximately). A client whose
+     *     offset is older gets a reset notice. 0 keeps none.
+     */
+    public record History(@DefaultValue("100") int size) {}
+
+    /**
+     * Several nodes of the application sharing their WebSocket topics (every node's broadcasts reach every node's
+     * clients, in one order per topic, with one history) and chosen bus topics, over Redis Streams.
+     *
+     * @param nodeId Name of this node in the cluster: in log lines, the Actuator endpoint, and the origin of what it
+     *     sends. Empty: the host name and the process id.
+     * @param topics Bus topics that cross nodes: patterns of dot-separated segments where * is one segment and > (at
+     *     the end) one or more, e.g. orders.* or metrics.>. Every node's subscribed guests and Java subscribers get
+     *     each such message once. Empty: no bus topic leaves its node.
+     * @param outboxCapacity Most messages (WebSocket frames and bus messages) waiting to go to Redis, while it is
+     *     unreachable or slow; more are dropped and counted.
+     * @param redis Redis Streams settings (the connection itself is Spring Boot's: spring.data.redis.*).
+     */
+    public record Cluster(
+            @Nullable String nodeId,
+            @Nullable List<String> topics,
+            @DefaultValue("10000") int outboxCapacity,
+            @DefaultValue Redis redis) {
+
+        public Cluster {
+            topics = topics != null ? List.copyOf(topics) : List.of();
+        }
+
+        /** Bus topic patterns that cross nodes (never {@code null}). */
+        @Override
+        public List<String> topics() {
+            return topics != null ? topics : List.of();
+        }
+    }
+
+    /**
+     * The cluster's transport: Redis Streams, through Spring Boot's Redis connection (Spring Data Redis with
+     * Lettuce).
+     *
+     * @param enabled Whether this node joins the cluster over Redis Streams. Needs Spring Data Redis
+     *     (spring-boot-starter-data-redis); the connection is configured with spring.data.redis.*.
+     * @param keyPrefix Prefix of every Redis key of the cluster: nodes with the same Redis and prefix form one
+     *     cluster.
+     * @param busStreamLength Most bus messages kept in the bus stream (approximately): how far a node whose
+     *     connection broke may fall behind and still catch up.
+     */
+    public record Redis(
+            @DefaultValue("false") boolean enabled,
+            @DefaultValue("tinywasm:") String keyPrefix,
+            @DefaultValue("10000") int busStreamLength) {}
 
     /**
      * Bridge between the bus and Spring ApplicationEvents.

@@ -1,6 +1,7 @@
 package io.github.tinywasm.wasi.autoconfigure;
 
 import io.github.tinywasm.wasi.WasiConfig;
+import io.github.tinywasm.wasi.autoconfigure.cluster.TopicPatterns;
 import io.github.tinywasm.wasi.http.HttpConfig;
 import java.time.Duration;
 import java.util.function.Function;
@@ -27,6 +28,7 @@ import org.springframework.validation.Validator;
 final class WasiPropertiesValidator implements Validator {
 
     private static final long MAX_MEMORY = 65536L * WasiConfig.PAGE_SIZE;
+    private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
     private static final Pattern MODULE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     private final Function<String, @Nullable ConfigurationProperty> bound;
@@ -66,6 +68,20 @@ final class WasiPropertiesValidator implements Validator {
         c.intSize("websocket.send-buffer-size", ws.sendBufferSize());
         c.positive("websocket.send-time-limit", ws.sendTimeLimit());
         c.intSize("websocket.max-inbound-message-size", ws.maxInboundMessageSize());
+        c.check(ws.history().size() >= 0 && ws.history().size() <= 1_000_000, "websocket.history.size",
+                ws.history().size(), "must be between 0 and 1000000");
+        WasiProperties.Cluster cluster = p.cluster();
+        String node = cluster.nodeId();
+        c.check(node == null || node.isEmpty() || NODE_ID.matcher(node).matches(), "cluster.node-id", String.valueOf(node),
+                "must be at most 64 letters, digits and . _ - :");
+        for (int i = 0; i < cluster.topics().size(); i++) {
+            String pattern = cluster.topics().get(i);
+            c.check(TopicPatterns.isValid(pattern), "cluster.topics[" + i + "]", pattern,
+                    "must be dot-separated segments, * for one segment, > (last) for the rest");
+        }
+        c.check(cluster.outboxCapacity() >= 1, "cluster.outbox-capacity", cluster.outboxCapacity(), "must be at least 1");
+        c.check(cluster.redis().busStreamLength() >= 1, "cluster.redis.bus-stream-length",
+                cluster.redis().busStreamLength(), "must be at least 1");
         WasiProperties.Http http = p.http();
         c.check(http.path().startsWith("/") && http.path().length() > 1 && !http.path().endsWith("/")
                 && http.path().chars().noneMatch(ch -> ch == '?' || ch == '*' || ch == '{' || ch == '}'), "http.path",

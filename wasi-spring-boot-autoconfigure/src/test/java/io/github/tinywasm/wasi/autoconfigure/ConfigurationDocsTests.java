@@ -47,7 +47,8 @@ class ConfigurationDocsTests {
         try (io.github.tinywasm.wasi.WasiServer server = new io.github.tinywasm.wasi.WasiServer(io.github.tinywasm.wasi.WasiConfig.defaults())) {
             server.start();
             io.github.tinywasm.wasi.autoconfigure.metrics.WasiMetrics metrics =
-                    new io.github.tinywasm.wasi.autoconfigure.metrics.WasiMetrics(server, null);
+                    new io.github.tinywasm.wasi.autoconfigure.metrics.WasiMetrics(server,
+                            new io.github.tinywasm.wasi.autoconfigure.websocket.TopicFanOut(1024, java.time.Duration.ofSeconds(1)));
             metrics.bindTo(registry);
             server.load("relay", io.github.tinywasm.wasi.Guests.relay("in", "out"));
             server.load("relay", io.github.tinywasm.wasi.Guests.relay("in", "out2"));

@@ -24,21 +24,57 @@ public final class WebSocketClients {
     /** One JDK HTTP client for every WebSocket client: its threads are shared. */
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    /** A JDK WebSocket client that collects the binary messages it receives and its close status. */
+    /** The subprotocol of the offsets format. */
+    public static final String OFFSETS = "tinywasm.offsets.v1";
+
+    /**
+     * A JDK WebSocket client that collects the binary messages it receives, the text ones (notices of the offsets
+     * format) and its close status.
+     */
     public static final class Reader implements WebSocket.Listener, AutoCloseable {
         private final List<byte[]> frames = new ArrayList<>();
+        private final List<String> notices = new ArrayList<>();
         private final java.io.ByteArrayOutputStream partial = new java.io.ByteArrayOutputStream();
+        private final StringBuilder partialText = new StringBuilder();
         public volatile int closeCode = -1;
         public volatile boolean failed;
         private WebSocket socket;
 
         public static Reader connect(int port, String topic) throws Exception {
+            return connectTo(port, "/ws?topic=" + topic);
+        }
+
+        /** Connects to {@code pathAndQuery}, offering {@code subprotocols}. */
+        public static Reader connectTo(int port, String pathAndQuery, String... subprotocols) throws Exception {
             Reader reader = new Reader();
-            reader.socket = HTTP.newWebSocketBuilder()
-                    .connectTimeout(Duration.ofSeconds(10))
-                    .buildAsync(URI.create("ws://localhost:" + port + "/ws?topic=" + topic), reader)
+            WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10));
+            if (subprotocols.length > 0) {
+                builder.subprotocols(subprotocols[0], java.util.Arrays.copyOfRange(subprotocols, 1, subprotocols.length));
+            }
+            reader.socket = builder.buildAsync(URI.create("ws://localhost:" + port + pathAndQuery), reader)
                     .get(10, TimeUnit.SECONDS);
             return reader;
+        }
+
+        @Override
+        public synchronized CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+            partialText.append(data);
+            if (last) {
+                notices.add(partialText.toString());
+                partialText.setLength(0);
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        /** The text messages received: notices of the offsets format. */
+        public synchronized List<String> notices() {
+            return new ArrayList<>(notices);
+        }
+
+        /** The binary messages of the offsets format, each split into its offset and its payload (as text). */
+        public synchronized List<OffsetFrame> offsetFrames() {
+            return frames.stream().map(OffsetFrame::of).toList();
         }
 
         @Override
@@ -93,6 +129,21 @@ public final class WebSocketClients {
     }
 
     /**
+     * A binary message of the offsets format: {@code [n][offset: n bytes][payload]}.
+     *
+     * @param offset the offset token
+     * @param payload the payload, as UTF-8 text
+     */
+    public record OffsetFrame(String offset, String payload) {
+
+        static OffsetFrame of(byte[] frame) {
+            int n = frame[0] & 0xff;
+            return new OffsetFrame(new String(frame, 1, n, StandardCharsets.US_ASCII),
+                    new String(frame, 1 + n, frame.length - 1 - n, StandardCharsets.UTF_8));
+        }
+    }
+
+    /**
      * Sends a WebSocket upgrade request over a raw socket and returns it after reading the status line, which
      * goes into {@code status[0]}. With a small {@code receiveBuffer} and nobody reading, it is a stalled client.
      */
@@ -131,16 +182,21 @@ public final class WebSocketClients {
         return s;
     }
 
-    /** Reads until the server ends the connection; true then (for Awaitility). */
-    public static boolean readsToEnd(Socket socket) {
+    /**
+     * Reads until the server ends the connection: true then, false if it has not ended it (no byte and no end
+     * for {@code quiet}).
+     */
+    public static boolean readsToEnd(Socket socket, Duration quiet) {
         try {
-            socket.setSoTimeout(30_000);
+            socket.setSoTimeout((int) quiet.toMillis());
             InputStream in = socket.getInputStream();
             byte[] buffer = new byte[1 << 16];
             while (in.read(buffer) != -1) {
                 // discard frames and the close frame
             }
             return true;
+        } catch (java.net.SocketTimeoutException e) {
+            return false;
         } catch (IOException e) {
             return true; // reset by the server
         }

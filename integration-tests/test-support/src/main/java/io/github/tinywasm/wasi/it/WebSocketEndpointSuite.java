@@ -26,7 +26,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -53,6 +56,24 @@ public abstract class WebSocketEndpointSuite {
     /** The application under test. */
     protected abstract Class<?> application();
 
+    /** Properties this stack's application runs with in every test, besides the test's own. */
+    protected String[] stackProperties() {
+        return new String[0];
+    }
+
+    @BeforeAll
+    static void pollOften() {
+        // conditions here are cheap to check; Awaitility's default first poll after 100 ms made hundreds of awaits
+        // (one per client) most of this suite's time
+        Awaitility.setDefaultPollDelay(Duration.ZERO);
+        Awaitility.setDefaultPollInterval(Duration.ofMillis(10));
+    }
+
+    @AfterAll
+    static void pollAsUsual() {
+        Awaitility.reset();
+    }
+
     @AfterEach
     void tearDown() throws IOException {
         for (Socket s : sockets) {
@@ -74,6 +95,7 @@ public abstract class WebSocketEndpointSuite {
         Files.write(modules.resolve("b.wasm"), TestGuests.broadcaster("b-in", "b", 2));
         context = new SpringApplicationBuilder(application())
                 .properties("server.port=0", "tinywasm.wasi.modules-dir=" + modules, "tinywasm.wasi.watch=false")
+                .properties(stackProperties())
                 .properties(properties)
                 .run();
         return context;
@@ -98,6 +120,18 @@ public abstract class WebSocketEndpointSuite {
         readers.add(reader);
         // the client's future completes on the 101 response, before the server registers the session
         await().atMost(Duration.ofSeconds(10)).until(() -> fanOut().sessionCount() > before);
+        return reader;
+    }
+
+    /**
+     * A client of the offsets format, resuming after {@code since} (or not, when null); returns once it got its
+     * notice (live or reset): what it missed was replayed before it, live frames come after.
+     */
+    protected WebSocketClients.Reader offsetsReader(String topic, String since) throws Exception {
+        WebSocketClients.Reader reader = WebSocketClients.Reader.connectTo(port(),
+                "/ws?topic=" + topic + (since != null ? "&since=" + since : ""), WebSocketClients.OFFSETS);
+        readers.add(reader);
+        await().atMost(Duration.ofSeconds(10)).until(() -> reader.notices().size() == 1);
         return reader;
     }
 
@@ -155,6 +189,72 @@ public abstract class WebSocketEndpointSuite {
         assertThat(status("/ws?topic=" + "x".repeat(1025), null)).startsWith("HTTP/1.1 400");
     }
 
+    // ---- offsets, history and replay ---------------------------------------------------------------------------
+
+    private void publishTexts(String topic, String... texts) {
+        for (String t : texts) {
+            publish(topic, t.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void aClientOfTheOffsetsFormatResumesAfterItsLastOffsetWithNoGapAndNoDuplicate() throws Exception {
+        start("tinywasm.wasi.websocket.history.size=5");
+        WebSocketClients.Reader first = offsetsReader("a", null);
+        assertThat(first.socket().getSubprotocol()).isEqualTo(WebSocketClients.OFFSETS);
+        assertThat(first.notices().get(0)).matches("\\{\"type\":\"live\",\"topic\":\"a\",\"offset\":\"[a-z0-9]{8}:0\",\"replayed\":0}");
+        publishTexts("a-in", "1", "2");
+        await().atMost(Duration.ofSeconds(10)).until(() -> first.size() == 2);
+        List<WebSocketClients.OffsetFrame> seen = first.offsetFrames();
+        assertThat(seen).extracting(WebSocketClients.OffsetFrame::payload).containsExactly("1", "2");
+        String epoch = seen.get(0).offset().substring(0, 8);
+        assertThat(seen).extracting(WebSocketClients.OffsetFrame::offset).containsExactly(epoch + ":1", epoch + ":2");
+        first.close(); // it saw "1" and "2", then its connection broke
+
+        publishTexts("a-in", "3", "4");
+        WebSocketClients.Reader back = offsetsReader("a", epoch + ":2");
+        publishTexts("a-in", "5");
+        await().atMost(Duration.ofSeconds(10)).until(() -> back.size() == 3);
+        assertThat(back.offsetFrames()).containsExactly(new WebSocketClients.OffsetFrame(epoch + ":3", "3"),
+                new WebSocketClients.OffsetFrame(epoch + ":4", "4"), new WebSocketClients.OffsetFrame(epoch + ":5", "5"));
+        assertThat(back.notices()).containsExactly(
+                "{\"type\":\"live\",\"topic\":\"a\",\"offset\":\"" + epoch + ":4\",\"replayed\":2}");
+        assertThat(fanOut().stats().replaysRecovered()).isEqualTo(1);
+
+        // the history keeps 5 frames: an offset that fell out of it gets a reset notice, then live frames
+        publishTexts("a-in", "6", "7", "8", "9");
+        await().atMost(Duration.ofSeconds(10)).until(() -> back.size() == 7);
+        WebSocketClients.Reader old = offsetsReader("a", epoch + ":2");
+        WebSocketClients.Reader otherRun = offsetsReader("a", "zzzzzzzz:3");
+        publishTexts("a-in", "10");
+        await().atMost(Duration.ofSeconds(10)).until(() -> old.size() == 1 && otherRun.size() == 1);
+        assertThat(old.notices()).containsExactly("{\"type\":\"reset\",\"topic\":\"a\",\"offset\":\"" + epoch
+                + ":9\",\"reason\":\"out-of-history\",\"requested\":\"" + epoch + ":2\"}");
+        assertThat(old.offsetFrames()).containsExactly(new WebSocketClients.OffsetFrame(epoch + ":10", "10"));
+        assertThat(otherRun.notices().get(0)).contains("\"reason\":\"other-epoch\"");
+        assertThat(fanOut().stats().replaysReset()).isEqualTo(2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> back.size() == 8);
+        assertThat(back.offsetFrames()).extracting(WebSocketClients.OffsetFrame::payload)
+                .containsExactly("3", "4", "5", "6", "7", "8", "9", "10");
+    }
+
+    @Test
+    void rawClientsGetRawFramesAndMayResumeToo() throws Exception {
+        start();
+        WebSocketClients.Reader raw = reader("a");
+        publishTexts("a-in", "x", "y");
+        await().atMost(Duration.ofSeconds(10)).until(() -> raw.size() == 2);
+        assertThat(raw.texts()).containsExactly("x", "y"); // no offsets, no notices: the original's format
+        assertThat(raw.notices()).isEmpty();
+        assertThat(raw.socket().getSubprotocol()).isEmpty();
+        String epoch = fanOut().lastOffset("a").epoch();
+        WebSocketClients.Reader resumed = WebSocketClients.Reader.connectTo(port(), "/ws?topic=a&since=" + epoch + ":1");
+        readers.add(resumed);
+        await().atMost(Duration.ofSeconds(10)).until(() -> resumed.size() == 1);
+        assertThat(resumed.texts()).containsExactly("y");
+        assertThat(status("/ws?topic=a&since=" + "9".repeat(65), null)).startsWith("HTTP/1.1 400");
+    }
+
     // ---- what clients send -------------------------------------------------------------------------------------
 
     @Test
@@ -183,7 +283,7 @@ public abstract class WebSocketEndpointSuite {
             assertThat(status[0]).startsWith("HTTP/1.1 101");
             raw.getOutputStream().write("this is not a websocket frame at all".repeat(10).getBytes(StandardCharsets.US_ASCII));
             raw.getOutputStream().flush();
-            await().atMost(Duration.ofSeconds(10)).until(() -> WebSocketClients.readsToEnd(raw));
+            assertThat(WebSocketClients.readsToEnd(raw, Duration.ofSeconds(10))).isTrue();
         }
 
         publish("in", "still fine".getBytes(StandardCharsets.UTF_8));
@@ -223,7 +323,7 @@ public abstract class WebSocketEndpointSuite {
         // larger than any socket buffer: this write can only complete if the client reads
         publish("in", frame(8 << 20, 0));
         await().atMost(Duration.ofSeconds(20)).until(() -> fanOut().stats().stalledClosed() >= 1);
-        await().atMost(Duration.ofSeconds(20)).until(() -> WebSocketClients.readsToEnd(stalled));
+        assertThat(WebSocketClients.readsToEnd(stalled, Duration.ofSeconds(20))).isTrue();
         // many sweeps later it was still closed once, no thread was started to close it, and it is gone
         await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(10))
                 .until(() -> fanOut().stats().stalledClosed() == 1 && threads("wasi-ws-close") == 0);
@@ -258,8 +358,9 @@ public abstract class WebSocketEndpointSuite {
         // one close after another, each waiting for its write, would take clients x (one wait per close)
         assertThat(took).isLessThan(Duration.ofSeconds(8));
         await().atMost(Duration.ofSeconds(10)).until(() -> healthy.closeCode == 1001 && idle.closeCode == 1001);
+        // every stalled client's connection was ended; by now each read reaches the end at once
         for (Socket s : sockets) {
-            await().atMost(Duration.ofSeconds(10)).until(() -> WebSocketClients.readsToEnd(s));
+            assertThat(WebSocketClients.readsToEnd(s, Duration.ofSeconds(10))).isTrue();
         }
     }
 

@@ -6,6 +6,8 @@ import io.github.tinywasm.wasi.ModuleInfo;
 import io.github.tinywasm.wasi.WasiModuleException;
 import io.github.tinywasm.wasi.WasiServer;
 import io.github.tinywasm.wasi.autoconfigure.ModulesLocation;
+import io.github.tinywasm.wasi.autoconfigure.cluster.ClusterState;
+import io.github.tinywasm.wasi.autoconfigure.cluster.ClusterView;
 import io.github.tinywasm.wasi.deploy.GuestBuildStatus;
 import io.github.tinywasm.wasi.deploy.GuestBuilds;
 import io.github.tinywasm.wasi.http.HttpInfo;
@@ -42,6 +44,7 @@ public class WasiEndpoint {
     private final WasiServer server;
     private final @Nullable ModulesLocation location;
     private final @Nullable GuestBuilds builds;
+    private final @Nullable ClusterView cluster;
 
     public WasiEndpoint(WasiServer server) {
         this(server, null, null);
@@ -52,9 +55,20 @@ public class WasiEndpoint {
      * @param builds the guest builds of development mode, or {@code null}
      */
     public WasiEndpoint(WasiServer server, @Nullable ModulesLocation location, @Nullable GuestBuilds builds) {
+        this(server, location, builds, null);
+    }
+
+    /**
+     * @param location where the modules come from (a class path location is read-only), or {@code null}
+     * @param builds the guest builds of development mode, or {@code null}
+     * @param cluster this node's cluster state, in cluster mode, else {@code null}
+     */
+    public WasiEndpoint(WasiServer server, @Nullable ModulesLocation location, @Nullable GuestBuilds builds,
+            @Nullable ClusterView cluster) {
         this.server = server;
         this.location = location;
         this.builds = builds;
+        this.cluster = cluster;
     }
 
     @ReadOperation
@@ -64,7 +78,7 @@ public class WasiEndpoint {
             modules.put(m.name(), ModuleDescriptor.of(m));
         }
         return new ModulesDescriptor(server.isRunning(), server.publishedCount(),
-                location != null ? location.location() : null, modules);
+                location != null ? location.location() : null, modules, cluster != null ? cluster.state() : null);
     }
 
     @ReadOperation
@@ -111,9 +125,11 @@ public class WasiEndpoint {
      * @param published messages published on the bus so far
      * @param location where modules come from ({@code tinywasm.wasi.modules-dir}), or {@code null}
      * @param modules every module, by name
+     * @param cluster this node's cluster state (node id, connection, outbox, streams read and their lag), or
+     *     {@code null} when it is not in a cluster
      */
     public record ModulesDescriptor(boolean running, long published, @Nullable String location,
-            Map<String, ModuleDescriptor> modules) implements OperationResponseBody {}
+            Map<String, ModuleDescriptor> modules, @Nullable ClusterState cluster) implements OperationResponseBody {}
 
     /**
      * One module.

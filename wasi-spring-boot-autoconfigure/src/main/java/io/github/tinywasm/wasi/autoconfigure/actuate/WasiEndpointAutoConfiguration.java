@@ -5,6 +5,7 @@ import io.github.tinywasm.wasi.deploy.GuestBuilds;
 import io.github.tinywasm.wasi.autoconfigure.ModulesLocation;
 import io.github.tinywasm.wasi.autoconfigure.WasiAutoConfiguration;
 import io.github.tinywasm.wasi.autoconfigure.WasiProperties;
+import io.github.tinywasm.wasi.autoconfigure.cluster.ClusterView;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.actuate.autoconfigure.endpoint.expose.EndpointExposure;
@@ -32,8 +33,8 @@ public final class WasiEndpointAutoConfiguration {
     @ConditionalOnMissingBean
     @ConditionalOnAvailableEndpoint
     WasiEndpoint wasiEndpoint(WasiServer server, ObjectProvider<ModulesLocation> location,
-            ObjectProvider<GuestBuilds> builds) {
-        return new WasiEndpoint(server, location.getIfAvailable(), builds.getIfAvailable());
+            ObjectProvider<GuestBuilds> builds, ObjectProvider<ClusterView> cluster) {
+        return new WasiEndpoint(server, location.getIfAvailable(), builds.getIfAvailable(), cluster.getIfAvailable());
     }
 
     @Bean

@@ -44,7 +44,8 @@ import org.springframework.beans.factory.DisposableBean;
  *       {@code wasi.module.swaps} (timer, outcome: hot swaps of a serving module)
  *   <li>{@code wasi.bus.published} (function counter: every message on the bus)
  *   <li>{@code wasi.websocket.sessions} (gauge), {@code wasi.websocket.frames.sent},
- *       {@code wasi.websocket.frames.dropped}, {@code wasi.websocket.sessions.stalled}
+ *       {@code wasi.websocket.frames.dropped}, {@code wasi.websocket.sessions.stalled},
+ *       {@code wasi.websocket.replays} (outcome = recovered | reset), {@code wasi.websocket.sessions.lagging}
  * </ul>
  *
  * <p>A module's meters are registered when it first loads (or fails to) and removed from the registry when it is
@@ -99,6 +100,15 @@ public class WasiMetrics implements MeterBinder, DisposableBean {
                     .description("Frames dropped for a client whose send buffer was full").register(registry);
             FunctionCounter.builder("wasi.websocket.sessions.stalled", ws, h -> h.stats().stalledClosed())
                     .description("Sessions ended because a write to the client exceeded the send time limit").register(registry);
+            FunctionCounter.builder("wasi.websocket.replays", ws, h -> h.stats().replaysRecovered())
+                    .tag(OUTCOME, "recovered").baseUnit("sessions")
+                    .description("Clients that connected with since= and got what they missed").register(registry);
+            FunctionCounter.builder("wasi.websocket.replays", ws, h -> h.stats().replaysReset())
+                    .tag(OUTCOME, "reset").baseUnit("sessions")
+                    .description("Clients that connected with since= an offset that could not be resumed").register(registry);
+            FunctionCounter.builder("wasi.websocket.sessions.lagging", ws, h -> h.stats().laggingClosed())
+                    .description("Offsets-format sessions closed because they fell behind by more than their send buffer")
+                    .register(registry);
         }
     }
 

@@ -20,11 +20,11 @@ interface ClientChannel {
     @Nullable Object remoteAddress();
 
     /**
-     * Writes {@code frames}, in order, as binary frames, without blocking. Calls {@code done} exactly once, when
-     * every frame was handed to the network or when writing failed; possibly on the calling thread, before this
-     * method returns.
+     * Writes {@code frames}, in order, as binary or text frames, without blocking. Calls {@code done} exactly once,
+     * when every frame was handed to the network or when writing failed; possibly on the calling thread, before
+     * this method returns.
      */
-    void write(List<byte[]> frames, WriteCallback done);
+    void write(List<WireFrame> frames, WriteCallback done);
 
     /**
      * Starts closing the session with {@code code} and {@code reason}, sending a close frame if the connection

@@ -80,7 +80,7 @@ final class JsrClientChannel implements ClientChannel {
     }
 
     @Override
-    public void write(List<byte[]> frames, WriteCallback done) {
+    public void write(List<WireFrame> frames, WriteCallback done) {
         if (!slow) {
             pooled.reset(frames, done);
             Turn turn = TURN.get();
@@ -133,11 +133,11 @@ final class JsrClientChannel implements ClientChannel {
      * same turn, so a client that keeps up costs no hand-off per batch either.
      */
     private final class PooledSender implements BlockingSendPool.Task {
-        private List<byte[]> frames = List.of();
+        private List<WireFrame> frames = List.of();
         private WriteCallback done = IDLE;
         private int next;
 
-        void reset(List<byte[]> batch, WriteCallback callback) {
+        void reset(List<WireFrame> batch, WriteCallback callback) {
             frames = batch;
             done = callback;
             next = 0;
@@ -151,14 +151,19 @@ final class JsrClientChannel implements ClientChannel {
             turn.sender = this;
             try {
                 while (true) {
-                    List<byte[]> batch = frames;
+                    List<WireFrame> batch = frames;
                     int end = Math.min(batch.size(), next + budget);
                     budget -= end - next;
                     try {
                         while (next < end) {
                             pool.sending();
                             try {
-                                basic.sendBinary(ByteBuffer.wrap(batch.get(next)));
+                                WireFrame frame = batch.get(next);
+                                if (frame.text()) {
+                                    basic.sendText(frame.asText());
+                                } else {
+                                    basic.sendBinary(ByteBuffer.wrap(frame.bytes()));
+                                }
                             } finally {
                                 if (pool.sent() > PINNED_NANOS) {
                                     slow = true;
@@ -194,7 +199,7 @@ final class JsrClientChannel implements ClientChannel {
 
         @Override
         public void runAsync() {
-            List<byte[]> batch = frames;
+            List<WireFrame> batch = frames;
             int from = next;
             async.start(batch, from, finish());
         }
@@ -222,12 +227,12 @@ final class JsrClientChannel implements ClientChannel {
      * 1 completed on the sending thread, 2 the sender left (the completion goes on).
      */
     private final class AsyncSender extends AtomicInteger implements SendHandler {
-        private List<byte[]> frames = List.of();
+        private List<WireFrame> frames = List.of();
         private WriteCallback done = IDLE;
         private int next;
         private volatile @Nullable Throwable failure;
 
-        void start(List<byte[]> batch, int from, WriteCallback callback) {
+        void start(List<WireFrame> batch, int from, WriteCallback callback) {
             frames = batch;
             done = callback;
             next = from;
@@ -236,7 +241,7 @@ final class JsrClientChannel implements ClientChannel {
         }
 
         private void pump() {
-            List<byte[]> batch = frames;
+            List<WireFrame> batch = frames;
             while (true) {
                 Throwable error = failure;
                 if (error != null || next == batch.size()) {
@@ -250,10 +255,14 @@ final class JsrClientChannel implements ClientChannel {
                     }
                     return;
                 }
-                byte[] frame = batch.get(next++);
+                WireFrame frame = batch.get(next++);
                 set(0);
                 try {
-                    remote.sendBinary(ByteBuffer.wrap(frame), this);
+                    if (frame.text()) {
+                        remote.sendText(frame.asText(), this);
+                    } else {
+                        remote.sendBinary(ByteBuffer.wrap(frame.bytes()), this);
+                    }
                 } catch (RuntimeException e) {
                     failure = e;
                     continue;

@@ -81,7 +81,7 @@ public class ReactiveTopicHandshakeHandler implements WebHandler {
                 return refuse(exchange.getResponse(), HttpStatus.FORBIDDEN, "topic not allowed");
             }
             Runnable aborter = REACTOR_NETTY_PRESENT ? ReactorNettySupport.aborter(request) : null;
-            return service(aborter != null).handleRequest(exchange, session -> handler.handle(session, topic, aborter));
+            return service(aborter != null).handleRequest(exchange, handler.forClient(topic, query.since(), aborter));
         });
     }
 

@@ -1,7 +1,9 @@
 package io.github.tinywasm.wasi.autoconfigure.websocket;
 
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 import org.springframework.web.reactive.socket.CloseStatus;
+import org.springframework.web.reactive.socket.WebSocketHandler;
 import org.springframework.web.reactive.socket.WebSocketMessage;
 import org.springframework.web.reactive.socket.WebSocketSession;
 import reactor.core.publisher.Mono;
@@ -9,12 +11,15 @@ import reactor.core.publisher.Mono;
 /**
  * The {@code /ws?topic=NAME} endpoint on WebFlux: adapts each reactive session to the {@link TopicFanOut}, which
  * does the fan-out. {@link ReactiveTopicHandshakeHandler} upgrades the request and hands the session over with its
- * topic. Clients are not expected to send anything: their frames are ignored and counted, and one above the
+ * topic (and {@code since}); a client that offers the subprotocol {@value WireFormat#OFFSETS_PROTOCOL} gets the
+ * offsets format. Clients are not expected to send anything: their frames are ignored and counted, and one above the
  * inbound size limit closes that session (1009; Reactor Netty refuses it while reading it).
  *
  * <p>Threads: the server's (Netty event loops); it keeps no state of its own.
  */
 public class ReactiveTopicWebSocketHandler {
+
+    private static final List<String> SUB_PROTOCOLS = List.of(WireFormat.OFFSETS_PROTOCOL);
 
     private final TopicFanOut fanOut;
     private final int maxInboundMessageSize;
@@ -38,7 +43,22 @@ public class ReactiveTopicWebSocketHandler {
      * @return completes when the session ends
      */
     public Mono<Void> handle(WebSocketSession session, String topic, @Nullable Runnable aborter) {
-        TopicSession joined = fanOut.open(topic, new ReactiveClientChannel(session, aborter));
+        return handle(session, topic, null, aborter);
+    }
+
+    /**
+     * Serves one upgraded session until it ends.
+     *
+     * @param session the session
+     * @param topic its decoded topic
+     * @param since the offset the client resumes after, or {@code null}
+     * @param aborter ends the connection at once (the server's channel close), or {@code null} if the server
+     *     offers no such thing
+     * @return completes when the session ends
+     */
+    public Mono<Void> handle(WebSocketSession session, String topic, @Nullable String since, @Nullable Runnable aborter) {
+        boolean offsets = WireFormat.OFFSETS_PROTOCOL.equals(session.getHandshakeInfo().getSubProtocol());
+        TopicSession joined = fanOut.open(topic, new ReactiveClientChannel(session, aborter), since, offsets);
         if (joined == null) {
             return session.close(CloseStatus.GOING_AWAY);
         }
@@ -58,6 +78,24 @@ public class ReactiveTopicWebSocketHandler {
             return;
         }
         fanOut.inboundIgnored();
+    }
+
+    /**
+     * The handler of one handshake: it offers the offsets format ({@link WireFormat#OFFSETS_PROTOCOL}) and serves
+     * the session with its topic.
+     */
+    WebSocketHandler forClient(String topic, @Nullable String since, @Nullable Runnable aborter) {
+        return new WebSocketHandler() {
+            @Override
+            public List<String> getSubProtocols() {
+                return SUB_PROTOCOLS;
+            }
+
+            @Override
+            public Mono<Void> handle(WebSocketSession session) {
+                return ReactiveTopicWebSocketHandler.this.handle(session, topic, since, aborter);
+            }
+        };
     }
 
     /** The fan-out this endpoint feeds. */

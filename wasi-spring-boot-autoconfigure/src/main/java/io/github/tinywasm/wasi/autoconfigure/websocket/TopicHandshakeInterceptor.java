@@ -13,14 +13,17 @@ import org.springframework.web.socket.WebSocketHandler;
 import org.springframework.web.socket.server.HandshakeInterceptor;
 
 /**
- * Spring MVC side of the handshake of {@code /ws}. Reads the {@code topic} query parameter before the upgrade: none or empty gets HTTP 400, a topic the
- * {@link TopicAccessPolicy} denies gets HTTP 403; otherwise the decoded topic goes into the session's
- * attributes under {@link #TOPIC_ATTRIBUTE}.
+ * Spring MVC side of the handshake of {@code /ws}. Reads the {@code topic} query parameter before the upgrade:
+ * none or empty gets HTTP 400, a topic the {@link TopicAccessPolicy} denies gets HTTP 403; otherwise the decoded
+ * topic goes into the session's attributes under {@link #TOPIC_ATTRIBUTE}, and {@code since}, if given, under
+ * {@link #SINCE_ATTRIBUTE}.
  */
 public class TopicHandshakeInterceptor implements HandshakeInterceptor {
 
     /** Session attribute holding the decoded topic. */
     public static final String TOPIC_ATTRIBUTE = TopicHandshakeInterceptor.class.getName() + ".topic";
+    /** Session attribute holding the offset the client resumes after ({@code since}), when it gave one. */
+    public static final String SINCE_ATTRIBUTE = TopicHandshakeInterceptor.class.getName() + ".since";
 
     private static final Logger log = LoggerFactory.getLogger(TopicHandshakeInterceptor.class);
 
@@ -45,6 +48,9 @@ public class TopicHandshakeInterceptor implements HandshakeInterceptor {
             return refuse(response, HttpStatus.FORBIDDEN, "topic not allowed");
         }
         attributes.put(TOPIC_ATTRIBUTE, topic);
+        if (query.since() != null) {
+            attributes.put(SINCE_ATTRIBUTE, query.since());
+        }
         return true;
     }
 

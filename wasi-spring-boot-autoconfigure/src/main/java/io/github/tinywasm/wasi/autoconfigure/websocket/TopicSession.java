@@ -6,7 +6,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One client of one topic in the {@link TopicFanOut}: its bounded queue of frames and its write state.
+ * One client of one topic in the {@link TopicFanOut}: its wire format, its bounded queue of frames and its write
+ * state.
  *
  * <p>Frames go out in batches: when the client is idle, the thread that queues a frame starts a write of
  * everything queued; when a write completes, the thread completing it (the container's or the event loop's)
@@ -21,7 +22,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class TopicSession {
 
-    /** Outcome of {@link #offer(byte[])}. */
+    /** Outcome of {@link #offer(WireFrame)}. */
     enum Offer {
         /** Queued behind a write in flight. */
         QUEUED,
@@ -29,6 +30,11 @@ final class TopicSession {
         START,
         /** Dropped: the buffer is full. */
         DROPPED,
+        /**
+         * Not queued: the buffer is full and the client, in the offsets format, must not miss a frame silently: the
+         * caller closes it ({@link WireFormat#LAGGING}) so that it resumes from the history.
+         */
+        LAGGING,
         /** The session is closing or closed. */
         CLOSED
     }
@@ -45,8 +51,11 @@ final class TopicSession {
     private final String topic;
     private final long bufferLimit;
     private final TopicFanOut.Stats stats;
+    private final boolean offsets;
+    /** Frames up to this offset are not for this client (it saw them on another node); set before it goes live. */
+    private @Nullable TopicOffset skipThrough;
 
-    private List<byte[]> queue = new ArrayList<>();
+    private List<WireFrame> queue = new ArrayList<>();
     /** Bytes queued plus bytes of the write in flight: what the client holds in memory. */
     private long bufferedBytes;
     private long inFlightBytes;
@@ -55,11 +64,37 @@ final class TopicSession {
     private State state = State.OPEN;
     private @Nullable Runnable afterWrite;
 
-    TopicSession(ClientChannel channel, String topic, long bufferLimit, TopicFanOut.Stats stats) {
+    TopicSession(ClientChannel channel, String topic, long bufferLimit, TopicFanOut.Stats stats, boolean offsets) {
         this.channel = channel;
         this.topic = topic;
         this.bufferLimit = bufferLimit;
         this.stats = stats;
+        this.offsets = offsets;
+    }
+
+    /** Whether the client gets the offsets format. */
+    boolean offsets() {
+        return offsets;
+    }
+
+    /**
+     * Whether the frame at {@code offset} is not for this client. Read and written under the topic's monitor
+     * only (set while the session joins, read by the deliveries of its topic).
+     */
+    boolean skips(TopicOffset offset) {
+        TopicOffset s = skipThrough;
+        if (s == null) {
+            return false;
+        }
+        if (offset.isAfter(s)) {
+            skipThrough = null;
+            return false;
+        }
+        return true;
+    }
+
+    void skipThrough(@Nullable TopicOffset offset) {
+        skipThrough = offset;
     }
 
     String topic() {
@@ -74,15 +109,15 @@ final class TopicSession {
      * Queues one frame. A frame that would take the client past the buffer limit is dropped for this client
      * only; a frame larger than the limit still goes when nothing else is buffered.
      */
-    synchronized Offer offer(byte[] frame) {
+    synchronized Offer offer(WireFrame frame) {
         if (state != State.OPEN) {
             return Offer.CLOSED;
         }
-        if (bufferedBytes > 0 && bufferedBytes + frame.length > bufferLimit) {
-            return Offer.DROPPED;
+        if (bufferedBytes > 0 && bufferedBytes + frame.size() > bufferLimit) {
+            return offsets ? Offer.LAGGING : Offer.DROPPED;
         }
         queue.add(frame);
-        bufferedBytes += frame.length;
+        bufferedBytes += frame.size();
         if (writing) {
             return Offer.QUEUED;
         }
@@ -90,9 +125,32 @@ final class TopicSession {
         return Offer.START;
     }
 
+    /**
+     * Queues frames whatever the buffer limit: what a resuming client missed, from the history (which holds them
+     * anyway), and the notice after it. Only before the session joins its topic.
+     */
+    synchronized void offerAll(List<WireFrame> frames) {
+        if (state != State.OPEN) {
+            return;
+        }
+        for (WireFrame f : frames) {
+            queue.add(f);
+            bufferedBytes += f.size();
+        }
+    }
+
+    /** Whether the caller should start writing what {@link #offerAll} queued: the client is idle and has frames. */
+    synchronized boolean claimStart() {
+        if (state != State.OPEN || writing || queue.isEmpty()) {
+            return false;
+        }
+        writing = true;
+        return true;
+    }
+
     /** Writes everything queued, after {@link #offer} returned {@link Offer#START}. */
     void startWriting() {
-        List<byte[]> batch;
+        List<WireFrame> batch;
         synchronized (this) {
             batch = takeBatch();
         }
@@ -100,12 +158,12 @@ final class TopicSession {
     }
 
     /** Takes the whole queue as the next batch, or ends writing when there is none. Holds the monitor. */
-    private @Nullable List<byte[]> takeBatch() {
+    private @Nullable List<WireFrame> takeBatch() {
         if (state != State.OPEN || queue.isEmpty()) {
             writing = false;
             return null;
         }
-        List<byte[]> batch = queue;
+        List<WireFrame> batch = queue;
         queue = new ArrayList<>(Math.max(8, batch.size()));
         inFlightBytes = bufferedBytes;
         writeStartedAt = System.nanoTime();
@@ -113,7 +171,7 @@ final class TopicSession {
     }
 
     /** Writes batches until one completes asynchronously; its completion goes on from there. */
-    private void writeLoop(@Nullable List<byte[]> batch) {
+    private void writeLoop(@Nullable List<WireFrame> batch) {
         while (batch != null) {
             Write write = new Write(batch.size());
             try {
@@ -126,8 +184,8 @@ final class TopicSession {
     }
 
     /** Ends the write in flight; returns the next batch to write, or {@code null}. */
-    private @Nullable List<byte[]> finished(int frames, @Nullable Throwable failure) {
-        List<byte[]> next = null;
+    private @Nullable List<WireFrame> finished(int frames, @Nullable Throwable failure) {
+        List<WireFrame> next = null;
         Runnable after = null;
         boolean broke = false;
         synchronized (this) {
@@ -186,7 +244,17 @@ final class TopicSession {
      * @return whether the session was open
      */
     boolean closeGoingAway(long maxWaitMillis) {
-        Runnable close = () -> channel.close(TopicFanOut.GOING_AWAY, "server shutting down", maxWaitMillis);
+        return closeAfterWrite(TopicFanOut.GOING_AWAY, "server shutting down", maxWaitMillis);
+    }
+
+    /**
+     * Starts closing with {@code code}: drops what is queued and sends the close frame now when no write is in
+     * flight, else as soon as it completes.
+     *
+     * @return whether the session was open (false: it was already closing, nothing done)
+     */
+    boolean closeAfterWrite(int code, String reason, long maxWaitMillis) {
+        Runnable close = () -> channel.close(code, reason, maxWaitMillis);
         synchronized (this) {
             if (state != State.OPEN) {
                 return false;
@@ -242,7 +310,7 @@ final class TopicSession {
             }
         }
 
-        @Nullable List<byte[]> detach() {
+        @Nullable List<WireFrame> detach() {
             if (compareAndSet(0, 2)) {
                 return null;
             }

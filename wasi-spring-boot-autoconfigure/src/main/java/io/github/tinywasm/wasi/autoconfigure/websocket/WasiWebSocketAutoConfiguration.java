@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
+import org.springframework.beans.factory.ObjectProvider;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -48,9 +49,12 @@ public final class WasiWebSocketAutoConfiguration {
     static final String SERVLET_HANDLER_MAPPING = "org.springframework.web.socket.server.support.WebSocketHandlerMapping";
     static final String REACTIVE_HANDSHAKE = "org.springframework.web.reactive.socket.server.support.HandshakeWebSocketService";
 
-    private static TopicFanOut fanOut(WasiProperties properties) {
+    /** The fan-out; in a cluster (a {@link FanOutFeed} bean) it takes its frames from the feed. */
+    private static TopicFanOut fanOut(WasiProperties properties, ObjectProvider<FanOutFeed> feed) {
         WasiProperties.WebSocket ws = properties.websocket();
-        return new TopicFanOut(ws.sendBufferSize().toBytes(), ws.sendTimeLimit());
+        TopicFanOut fanOut = new TopicFanOut(ws.sendBufferSize().toBytes(), ws.sendTimeLimit(), ws.history().size());
+        feed.ifAvailable(fanOut::feedFrom);
+        return fanOut;
     }
 
     /** {@code /ws} on Spring MVC with a JSR-356 container. */
@@ -62,8 +66,8 @@ public final class WasiWebSocketAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean
-        TopicFanOut topicFanOut(WasiProperties properties) {
-            return fanOut(properties);
+        TopicFanOut topicFanOut(WasiProperties properties, ObjectProvider<FanOutFeed> feed) {
+            return fanOut(properties, feed);
         }
 
         @Bean
@@ -106,8 +110,8 @@ public final class WasiWebSocketAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean
-        TopicFanOut topicFanOut(WasiProperties properties) {
-            return fanOut(properties);
+        TopicFanOut topicFanOut(WasiProperties properties, ObjectProvider<FanOutFeed> feed) {
+            return fanOut(properties, feed);
         }
 
         @Bean

@@ -41,8 +41,8 @@ class TopicFanOutTests {
         }
 
         @Override
-        public void write(List<byte[]> frames, WriteCallback done) {
-            written.addAll(frames);
+        public void write(List<WireFrame> frames, WriteCallback done) {
+            written.addAll(frames.stream().map(WireFrame::bytes).toList());
             done.written();
         }
 
@@ -59,7 +59,7 @@ class TopicFanOutTests {
 
     /** A channel whose writes complete only when the test completes them; it ends its session when closed. */
     static final class ManualChannel implements ClientChannel {
-        final List<List<byte[]>> batches = new CopyOnWriteArrayList<>();
+        final List<List<WireFrame>> batches = new CopyOnWriteArrayList<>();
         final List<ClientChannel.WriteCallback> pending = new CopyOnWriteArrayList<>();
         final List<String> ends = new CopyOnWriteArrayList<>();
         TopicFanOut fanOut;
@@ -83,7 +83,7 @@ class TopicFanOutTests {
         }
 
         @Override
-        public void write(List<byte[]> frames, WriteCallback done) {
+        public void write(List<WireFrame> frames, WriteCallback done) {
             batches.add(frames);
             pending.add(done);
         }
@@ -150,7 +150,7 @@ class TopicFanOutTests {
         AtomicInteger writes = new AtomicInteger();
         fanOut.open("t", new RecordingChannel(new ArrayList<>()) {
             @Override
-            public void write(List<byte[]> frames, WriteCallback done) {
+            public void write(List<WireFrame> frames, WriteCallback done) {
                 if (writes.incrementAndGet() < 200_000) {
                     fanOut.broadcast("m", "t", frame(1)); // queued behind this write: the next batch
                 }
@@ -175,9 +175,9 @@ class TopicFanOutTests {
             received.add(got);
             fanOut.open("t", new RecordingChannel(got) {
                 @Override
-                public void write(List<byte[]> frames, WriteCallback done) {
+                public void write(List<WireFrame> frames, WriteCallback done) {
                     completer.execute(() -> {
-                        written.addAll(frames);
+                        written.addAll(frames.stream().map(WireFrame::bytes).toList());
                         done.written();
                     });
                 }

@@ -17,6 +17,12 @@ class ReactiveWebSocketTests extends WebSocketEndpointSuite {
         return ReactiveApplication.class;
     }
 
+    @Override
+    protected String[] stackProperties() {
+        // Reactor Netty's event loops wait 2 s for quiet before they end when each test's context closes
+        return new String[] {"spring.reactor.netty.shutdown-quiet-period=0s"};
+    }
+
     @Test
     void theApplicationIsAReactiveOneOnNettyWithoutServletClasses() throws Exception {
         ConfigurableApplicationContext context = start();
