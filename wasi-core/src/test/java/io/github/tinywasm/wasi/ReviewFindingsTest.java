@@ -1,0 +1,455 @@
+package io.github.tinywasm.wasi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Adversarial review (review1): each test breaks a promise of the engine's docs and is expected to FAIL until the
+ * cause named in its comment is fixed. Real guests (WAT compiled here), real files, no mocks.
+ */
+class ReviewFindingsTest {
+
+    @TempDir
+    Path dir;
+
+    private WasiServer server;
+
+    @AfterEach
+    void close() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private ModuleInfo info(String name) {
+        return server.module(name).orElseThrow();
+    }
+
+    // ---- Finding: Java subscribers run on the guests' worker pool, uncompensated --------------------------------
+
+    /**
+     * Promise (JavaSubscription javadoc, WasiEventBridge javadoc): "a slow consumer delays neither guests nor
+     * publishers". Broken: a Java consumer runs on a wasi-worker and its blocking is not a managed block, so
+     * {@code worker-threads} slow consumers (2 on a 2-core machine, the default) take every worker and no guest
+     * receives anything until they return.
+     * Suspected cause: WasiServer.subscribe/subscribeAll (WasiServer.java:496, 511) hand JavaSubscription the guests'
+     * ForkJoinPool; JavaSubscription.handle (JavaSubscription.java:47) calls the consumer on it directly.
+     */
+    @Test
+    void slowJavaSubscribersStarveEveryGuest() {
+        server = new WasiServer(WasiConfig.builder().workerThreads(2).build());
+        server.load("relay", Guests.relay("in", "relay-out"));
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch busy = new CountDownLatch(2);
+        java.util.function.Consumer<Message> slow = m -> {
+            busy.countDown();
+            try {
+                release.await(60, TimeUnit.SECONDS); // a slow @EventListener: a JDBC call, an HTTP call, ...
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        server.subscribe("audit", slow);
+        server.subscribe("audit", slow);
+        try {
+            server.publish("audit", "x");
+            await().atMost(Duration.ofSeconds(10)).until(() -> busy.getCount() == 0);
+
+            server.publish("in", "hello");
+
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(
+                    () -> assertThat(info("relay").counters().delivered()).isEqualTo(1));
+        } finally {
+            release.countDown();
+        }
+    }
+
+    /**
+     * Promise (operations.md "Remove a module": "It stops receiving at once, delivers what it had already accepted,
+     * drains, and closes"). Broken when the unload is called from a Java subscriber (an @EventListener reacting to a
+     * guest's message) and the pool has one worker (worker-threads=1 is accepted): the unload waits for the module's
+     * mailbox on the only worker, which it holds itself, for the whole drain timeout, then drops everything the
+     * module had accepted as 'closed'.
+     * Suspected cause: ModuleSlot.unload (ModuleSlot.java:240) waits in Mailbox.awaitEmpty (not a managed block) on a
+     * pool thread; see the finding above.
+     */
+    @Test
+    void unloadCalledFromAJavaSubscriberDropsWhatTheModuleAccepted() {
+        server = new WasiServer(WasiConfig.builder().workerThreads(1).drainTimeout(Duration.ofSeconds(2)).build());
+        server.load("m", Guests.relay("in", "out"));
+        Collector out = new Collector();
+        server.subscribe("out", out);
+        AtomicBoolean unloaded = new AtomicBoolean();
+        server.subscribe("undeploy", msg -> {
+            for (int i = 0; i < 5; i++) {
+                server.publish("in", "last-" + i); // accepted by m: it is subscribed
+            }
+            unloaded.set(server.unload("m"));
+        });
+
+        server.publish("undeploy", "m");
+
+        await().atMost(Duration.ofSeconds(20)).untilTrue(unloaded);
+        assertThat(out.awaitCount(5, Duration.ofSeconds(10))).extracting(Message::payloadAsString)
+                .containsExactly("last-0", "last-1", "last-2", "last-3", "last-4");
+    }
+
+    // ---- Finding: a swap run by a pool thread waits for itself ---------------------------------------------------
+
+    /**
+     * Promise (architecture.md step 3, configuration.md mailbox.overflow): "The new version's init may publish to the
+     * slot's own topics meanwhile: that never waits for the paused mailbox (the swapping thread counts as its
+     * worker)". Broken when the swap runs on a wasi-worker, i.e. from a Java subscriber or an @EventListener (a
+     * "deploy" message handled by the application): the init's publish waits the whole publish-timeout for a mailbox
+     * its own thread paused, then drops the message.
+     * Suspected cause: Mailbox.pause (Mailbox.java:345-349) makes the pausing thread this mailbox's worker only
+     * `if (SERVING.get() == null)`; a pool thread already serves its own (the Java subscription's) mailbox, so
+     * Mailbox.offer sees self != this and waits. Fix: track the pauser by thread in offer (pauser ==
+     * Thread.currentThread() means self = this), or stack SERVING in pause/resume.
+     */
+    @Test
+    void swapRunFromAJavaSubscriberWaitsForItsOwnPausedMailboxAndDrops() throws Exception {
+        server = new WasiServer(WasiConfig.builder().workerThreads(2).mailboxCapacity(4)
+                .overflowPolicy(OverflowPolicy.BLOCK).publishTimeout(Duration.ofSeconds(2))
+                .drainTimeout(Duration.ofSeconds(3)).build());
+        // v1 subscribes to "self" and never finishes draining, which keeps the swap paused for the drain timeout.
+        server.load("m", Guests.wat(Guests.relayWat("self", "out", """
+                  (func (export "drain") (result i32) (i32.const 5))
+                """)));
+        byte[] v2 = Guests.wat(Guests.relayWat("self", "out", """
+                  (data (i32.const 700) "from-init")
+                  (func $announce (call $publish (i32.const 16) (i32.const 4) (i32.const 700) (i32.const 9)))
+                """).replace("(func (export \"init\") (call $subscribe (i32.const 16) (i32.const 4) (i32.const 0)))",
+                "(func (export \"init\") (call $subscribe (i32.const 16) (i32.const 4) (i32.const 0)) (call $announce))"));
+        Collector out = new Collector();
+        server.subscribe("out", out);
+        AtomicBoolean swapped = new AtomicBoolean();
+        server.subscribe("deploy", msg -> { // the application deploys on a message: the swap runs on a wasi-worker
+            server.load("m", v2);
+            swapped.set(true);
+        });
+
+        server.publish("deploy", "m");
+        await().atMost(Duration.ofSeconds(10)).until(() -> info("m").state() == ModuleState.SWAPPING);
+        for (int i = 0; i < 4; i++) {
+            server.publish("self", "queued-" + i); // fills the paused mailbox (capacity 4)
+        }
+        await().atMost(Duration.ofSeconds(30)).untilTrue(swapped);
+
+        assertThat(info("m").counters().dropped().get(DropReason.MAILBOX_FULL)).as("init's publish dropped").isZero();
+        assertThat(out.awaitCount(5, Duration.ofSeconds(20))).extracting(Message::payloadAsString)
+                .containsExactly("queued-0", "queued-1", "queued-2", "queued-3", "from-init");
+        assertThat(info("m").counters().droppedTotal()).isZero();
+    }
+
+    // ---- Finding: two files, one module --------------------------------------------------------------------------
+
+    /**
+     * Promise (operations.md "Deploying a module": a module is a file, "one that disappears is unloaded";
+     * architecture.md "The modules folder"). Broken: ModuleFiles.isWasm matches ".wasm" in any case, so
+     * "m.wasm" and "m.WASM" are two files of one module "m"; deleting the stray "m.WASM" unloads module "m" although
+     * its file "m.wasm" is still there, and nothing loads it again (the watcher keeps "m.wasm" as known and
+     * unchanged).
+     * Suspected cause: ModuleFiles.moduleName/isWasm (ModuleFiles.java:25-31) and ModuleDirectoryWatcher.apply
+     * (ModuleDirectoryWatcher.java:189-193) unloading by name without checking that no other file still holds the
+     * module. Fix: accept only the exact ".wasm" extension (what WasiServer.newFileEvent's javadoc implies), or
+     * refuse a second file for a module name.
+     */
+    @Test
+    void deletingAStrayUpperCaseFileUnloadsTheModuleWhoseFileRemains() throws Exception {
+        byte[] relay = Guests.relay("in", "out");
+        Files.write(dir.resolve("m.wasm"), relay);
+        server = new WasiServer(WasiConfig.builder().modulesDir(dir).watchQuietPeriod(Duration.ofMillis(200))
+                .watchPollInterval(Duration.ofMillis(300)).build());
+        server.start();
+        assertThat(info("m").state()).isEqualTo(ModuleState.SERVING);
+
+        Path stray = dir.resolve("m.WASM"); // e.g. copied from a case-insensitive file system, then noticed and deleted
+        Files.write(stray, Guests.relay("in", "stray-out"));
+        await().atMost(Duration.ofSeconds(15)).until(() -> info("m").counters().swaps() == 1);
+        Files.delete(stray);
+
+        // Give the watcher many rounds to act on the deletion; a correct watcher leaves (or brings back) module m.
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        await().atMost(Duration.ofSeconds(10)).until(() -> System.nanoTime() - until >= 0
+                || server.module("m").isEmpty());
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(
+                () -> assertThat(server.module("m")).as("module m, whose file m.wasm is still in the folder")
+                        .isPresent());
+        assertThat(Files.exists(dir.resolve("m.wasm"))).isTrue();
+    }
+
+    // ---- Finding: counters that disagree with what happened ---------------------------------------------------
+
+    /**
+     * Promise (ModuleCounters javadoc: delivered = "messages handed to the module's on_message without error";
+     * operations.md troubleshooting: "[x] subscribes to [...] but exports no on_message: its messages will be dropped
+     * and counted", which this very module logs at load). Broken: a module without on_message/on_topic_message counts
+     * every message as delivered and none as dropped; nothing reaches any guest code.
+     * Suspected cause: WasmModule.deliver returns null when there is no handler (WasmModule.java:321-323) and
+     * ModuleSlot.handle then counts it as delivered (ModuleSlot.java:322-323). Fix: a drop reason (e.g. no-handler),
+     * or drop as no-allocator's sibling, counted in wasi.messages.dropped.
+     */
+    @Test
+    void messagesToAModuleWithoutOnMessageAreCountedAsDeliveredNotDropped() {
+        server = new WasiServer(WasiConfig.builder().build());
+        server.load("deaf", Guests.wat("(module\n" + Guests.IMPORTS + """
+                  (memory (export "memory") 1)
+                  (data (i32.const 16) "in")
+                  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+                  (func (export "init") (call $subscribe (i32.const 16) (i32.const 2) (i32.const 0))))
+                """));
+        for (int i = 0; i < 3; i++) {
+            server.publish("in", "m" + i);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> info("deaf").mailboxDepth() == 0
+                && info("deaf").counters().delivered() + info("deaf").counters().droppedTotal() >= 3);
+
+        ModuleCounters c = info("deaf").counters();
+        assertThat(c.delivered()).as("delivered to an on_message the module does not have").isZero();
+        assertThat(c.droppedTotal()).as("dropped, as the load warning says").isEqualTo(3);
+    }
+
+    /**
+     * Promise (ModuleCounters javadoc: calls = "guest calls made to handle messages"; configuration.md
+     * wasi.guest.calls: "Messages handled by the guest and the time spent in it"). Broken: messages dropped without
+     * any guest call (queued across a swap for a topic the new version does not subscribe to) count as guest calls,
+     * so wasi.guest.calls' count and mean time are wrong after every swap that drops.
+     * Suspected cause: Mailbox.run reports every message of the batch to batchDone (Mailbox.java:284) and
+     * ModuleSlot.batchDone adds them all to calls (ModuleSlot.java:349-351), including those ModuleSlot.handle
+     * dropped as unsubscribed or closed (ModuleSlot.java:311-318).
+     */
+    @Test
+    void messagesDroppedWithoutAGuestCallAreCountedAsGuestCalls() throws Exception {
+        server = new WasiServer(WasiConfig.builder().drainTimeout(Duration.ofSeconds(2)).build());
+        server.load("m", Guests.wat(Guests.relayWat("a", "out", """
+                  (func (export "drain") (result i32) (i32.const 5))
+                """))); // v1: topic "a", keeps the swap paused for the drain timeout
+        Thread swapper = new Thread(() -> server.load("m", Guests.relay("b", "out"))); // v2: topic "b" only
+        swapper.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> info("m").state() == ModuleState.SWAPPING);
+        for (int i = 0; i < 3; i++) {
+            server.publish("a", "queued-" + i);
+        }
+        swapper.join();
+        await().atMost(Duration.ofSeconds(10)).until(() -> info("m").counters().dropped().get(DropReason.UNSUBSCRIBED) == 3);
+
+        ModuleCounters c = info("m").counters();
+        assertThat(c.delivered()).isZero();
+        assertThat(c.calls()).as("guest calls made for messages that never reached the guest").isZero();
+    }
+
+    // ---- Experiments on cycles under block with capacity 1 -------------------------------------------------------
+
+    /** A node of a cycle: a message with hops left goes to {@code next}, one with none left to "done". */
+    private static byte[] cycleNode(String in, String next) {
+        return Guests.wat("(module\n" + Guests.IMPORTS + """
+                  (memory (export "memory") 1)
+                  (data (i32.const 16) "%s")
+                  (data (i32.const 24) "%s")
+                  (data (i32.const 32) "done")
+                  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+                  (func (export "init") (call $subscribe (i32.const 16) (i32.const %d) (i32.const 0)))
+                  (func (export "on_message") (param $p i32) (param $l i32)
+                    (if (i32.eqz (i32.load (local.get $p)))
+                      (then (call $publish (i32.const 32) (i32.const 4) (local.get $p) (local.get $l)))
+                      (else
+                        (i32.store (local.get $p) (i32.sub (i32.load (local.get $p)) (i32.const 1)))
+                        (call $publish (i32.const 24) (i32.const %d) (local.get $p) (local.get $l))))))
+                """.formatted(in, next, in.length(), next.length()));
+    }
+
+    private static byte[] hops(int hops, int id) {
+        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(hops).putInt(id).array();
+    }
+
+    private void floodAndAwaitAll(String topic, int messages, int hops, List<String> modules, int publishers)
+            throws InterruptedException {
+        floodAndAwaitAll(topic, messages, hops, modules, publishers, messages);
+    }
+
+    private void floodAndAwaitAll(String topic, int messages, int hops, List<String> modules, int publishers,
+            int expected) throws InterruptedException {
+        Collector done = new Collector();
+        Subscription s = server.subscribe("done", done);
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread[] threads = new Thread[publishers];
+        for (int p = 0; p < publishers; p++) {
+            int first = p;
+            threads[p] = new Thread(() -> {
+                for (int i = first; i < messages && !stop.get(); i += publishers) {
+                    server.publish(topic, hops(hops, i));
+                }
+            });
+            threads[p].start();
+        }
+        try {
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(50)).until(() -> done.size() >= expected
+                    || modules.stream().anyMatch(m -> info(m).counters().droppedTotal() > 0));
+        } finally {
+            stop.set(true);
+            for (Thread t : threads) {
+                t.join();
+            }
+        }
+        for (String m : modules) {
+            ModuleInfo info = server.module(m).orElseThrow();
+            assertThat(info.counters().dropped()).as("drops of %s", m).allSatisfy((r, n) -> assertThat(n).isZero());
+            assertThat(info.counters().errors()).as("errors of %s", m).isZero();
+        }
+        assertThat(s.dropped()).isZero();
+        assertThat(done.size()).isEqualTo(expected);
+    }
+
+    /**
+     * Promise (operations.md "Backpressure never deadlocks"): "a cycle of healthy modules (each message handled leads
+     * to at most one message on) fed by the application never drops".
+     */
+    @Test
+    void cycleOfThreeModulesWithCapacityOneDoesNotDrop() throws Exception {
+        server = new WasiServer(WasiConfig.builder().workerThreads(2).mailboxCapacity(1)
+                .overflowPolicy(OverflowPolicy.BLOCK).publishTimeout(Duration.ofSeconds(10)).build());
+        server.load("a", cycleNode("a", "b"));
+        server.load("b", cycleNode("b", "c"));
+        server.load("c", cycleNode("c", "a"));
+        floodAndAwaitAll("a", 3000, 60, List.of("a", "b", "c"), 1);
+    }
+
+    /** As above, with several application threads feeding the cycle at two of its nodes. */
+    @Test
+    void cycleOfThreeModulesWithCapacityOneFedAtTwoNodesDoesNotDrop() throws Exception {
+        server = new WasiServer(WasiConfig.builder().workerThreads(2).mailboxCapacity(1)
+                .overflowPolicy(OverflowPolicy.BLOCK).publishTimeout(Duration.ofSeconds(10)).build());
+        server.load("a", cycleNode("a", "b"));
+        server.load("b", cycleNode("b", "c"));
+        server.load("c", cycleNode("c", "a"));
+        Thread other = new Thread(() -> {
+            for (int i = 0; i < 1500; i++) {
+                server.publish("b", hops(60, 100_000 + i));
+            }
+        });
+        other.start();
+        try {
+            floodAndAwaitAll("a", 1500, 60, List.of("a", "b", "c"), 2, 3000);
+        } finally {
+            other.join();
+        }
+    }
+
+    /** A router: a message with hops left goes to "b" when its id is odd, to "c" when even. */
+    private static byte[] router() {
+        return Guests.wat("(module\n" + Guests.IMPORTS + """
+                  (memory (export "memory") 1)
+                  (data (i32.const 16) "a")
+                  (data (i32.const 24) "b")
+                  (data (i32.const 28) "c")
+                  (data (i32.const 32) "done")
+                  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+                  (func (export "init") (call $subscribe (i32.const 16) (i32.const 1) (i32.const 0)))
+                  (func (export "on_message") (param $p i32) (param $l i32)
+                    (if (i32.eqz (i32.load (local.get $p)))
+                      (then (call $publish (i32.const 32) (i32.const 4) (local.get $p) (local.get $l)))
+                      (else
+                        (i32.store (local.get $p) (i32.sub (i32.load (local.get $p)) (i32.const 1)))
+                        (call $publish (select (i32.const 24) (i32.const 28)
+                                         (i32.and (i32.load offset=4 (local.get $p)) (i32.const 1)))
+                                       (i32.const 1) (local.get $p) (local.get $l))))))
+                """);
+    }
+
+    /** Two cycles sharing a node (a->b->a, a->c->a), no amplification, fed at every node. */
+    @Test
+    void twoCyclesSharingANodeWithCapacityOneDoNotDrop() throws Exception {
+        server = new WasiServer(WasiConfig.builder().workerThreads(2).mailboxCapacity(1)
+                .overflowPolicy(OverflowPolicy.BLOCK).publishTimeout(Duration.ofSeconds(10)).build());
+        server.load("a", router());
+        server.load("b", cycleNode("b", "a"));
+        server.load("c", cycleNode("c", "a"));
+        Thread tb = new Thread(() -> {
+            for (int i = 0; i < 1000; i++) {
+                server.publish("b", hops(40, 100_000 + i));
+            }
+        });
+        Thread tc = new Thread(() -> {
+            for (int i = 0; i < 1000; i++) {
+                server.publish("c", hops(40, 200_000 + i));
+            }
+        });
+        tb.start();
+        tc.start();
+        try {
+            floodAndAwaitAll("a", 1000, 40, List.of("a", "b", "c"), 2, 3000);
+        } finally {
+            tb.join();
+            tc.join();
+        }
+    }
+
+    /** A cycle of four, capacity 1, fed at every node by its own thread. */
+    @Test
+    void cycleOfFourWithCapacityOneFedEverywhereDoesNotDrop() throws Exception {
+        server = new WasiServer(WasiConfig.builder().workerThreads(2).mailboxCapacity(1)
+                .overflowPolicy(OverflowPolicy.BLOCK).publishTimeout(Duration.ofSeconds(10)).build());
+        server.load("a", cycleNode("a", "b"));
+        server.load("b", cycleNode("b", "c"));
+        server.load("c", cycleNode("c", "d"));
+        server.load("d", cycleNode("d", "a"));
+        List<Thread> feeders = new java.util.ArrayList<>();
+        for (String t : List.of("b", "c", "d")) {
+            Thread f = new Thread(() -> {
+                for (int i = 0; i < 800; i++) {
+                    server.publish(t, hops(100, t.charAt(0) * 10_000 + i));
+                }
+            });
+            f.start();
+            feeders.add(f);
+        }
+        try {
+            floodAndAwaitAll("a", 800, 100, List.of("a", "b", "c", "d"), 1, 3200);
+        } finally {
+            for (Thread f : feeders) {
+                f.join();
+            }
+        }
+    }
+
+    // ---- Experiment: proc_exit from on_message -------------------------------------------------------------------
+
+    /** A guest calling proc_exit from on_message fails that message only; the next one is delivered. */
+    @Test
+    void procExitFromOnMessageFailsOneMessageOnly() {
+        server = new WasiServer(WasiConfig.builder().build());
+        server.load("exiter", Guests.wat("(module\n" + Guests.IMPORTS + """
+                  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+                  (memory (export "memory") 1)
+                  (data (i32.const 16) "in")
+                  (data (i32.const 32) "out")
+                  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+                  (func (export "init") (call $subscribe (i32.const 16) (i32.const 2) (i32.const 0)))
+                  (func (export "on_message") (param $p i32) (param $l i32)
+                    (if (i32.eq (i32.load8_u (local.get $p)) (i32.const 120))
+                      (then (call $exit (i32.const 0))))
+                    (call $publish (i32.const 32) (i32.const 3) (local.get $p) (local.get $l))))
+                """));
+        Collector out = new Collector();
+        server.subscribe("out", out);
+        server.publish("in", "x-exit");
+        server.publish("in", "after");
+        assertThat(out.awaitCount(1)).extracting(Message::payloadAsString).containsExactly("after");
+        assertThat(info("exiter").counters().errors()).isEqualTo(1);
+        assertThat(info("exiter").state()).isEqualTo(ModuleState.SERVING);
+    }
+}
