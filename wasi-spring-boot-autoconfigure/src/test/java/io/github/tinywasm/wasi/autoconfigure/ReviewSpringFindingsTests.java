@@ -135,6 +135,33 @@ class ReviewSpringFindingsTests {
         }
     }
 
+    /**
+     * Attack that held (expected to PASS): a module name with dots ("chat.v2", from chat.v2.wasm) is reachable as
+     * /actuator/wasi/chat.v2 over real HTTP, for reading and for a reload.
+     */
+    @Test
+    void aModuleNameWithDotsWorksThroughTheActuatorOverHttp() throws Exception {
+        Files.write(modules.resolve("chat.v2.wasm"), Guests.relay("in", "out"));
+        try (ConfigurableApplicationContext context = new SpringApplicationBuilder(
+                io.github.tinywasm.wasi.autoconfigure.it.TestApplication.class)
+                .properties("server.port=0", "tinywasm.wasi.modules-dir=" + modules, "tinywasm.wasi.watch=false",
+                        "management.endpoints.web.exposure.include=wasi")
+                .run()) {
+            int port = context.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            java.net.URI uri = java.net.URI.create("http://localhost:" + port + "/actuator/wasi/chat.v2");
+            java.net.http.HttpResponse<String> one = http.send(java.net.http.HttpRequest.newBuilder(uri).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(one.statusCode()).isEqualTo(200);
+            assertThat(one.body()).contains("\"name\":\"chat.v2\"");
+            java.net.http.HttpResponse<String> reload = http.send(java.net.http.HttpRequest.newBuilder(uri)
+                    .header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(reload.statusCode()).isEqualTo(200);
+        }
+    }
+
     @Configuration(proxyBeanMethods = false)
     @ImportAutoConfiguration({WasiAutoConfiguration.class, WasiMetricsAutoConfiguration.class})
     static class App {

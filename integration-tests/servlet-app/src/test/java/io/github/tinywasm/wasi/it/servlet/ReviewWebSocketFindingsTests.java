@@ -115,7 +115,7 @@ class ReviewWebSocketFindingsTests {
      * blocking sends takes tens of milliseconds, under the 100 ms that marks a client slow, so they are never moved to
      * asynchronous sends and the pool never counts as saturated; yet each of their turns holds a sender for up to 256
      * frames (seconds). With as many such clients as senders, a healthy client's batch waits in the senders' queue
-     * past the send time limit: it loses frames, and the sweeper ends it as "stalled".
+     * past the send time limit: it loses frames (its 64 KB buffer overflows while its batch waits), or the sweeper ends it as "stalled" (1006).
      * Suspected cause: JsrClientChannel.PooledSender.run (JsrClientChannel.java:150-196) measures only single sends
      * against PINNED_MILLIS (line 165) and keeps a turn of FRAMES_PER_TURN frames whatever it costs in time;
      * BlockingSendPool.saturated (BlockingSendPool.java:117-127) and rescue only look at single sends. Fix: bound a
@@ -147,10 +147,15 @@ class ReviewWebSocketFindingsTests {
             publisher.publish("in", frame(4096, i));
             TimeUnit.MILLISECONDS.sleep(10); // the publishing application's pace, not a synchronisation
         }
-        await().atMost(Duration.ofSeconds(30)).until(() -> healthy.size() == frames || healthy.ended());
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> healthy.size() == frames || healthy.ended());
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            // frames were dropped for the healthy client: the assertion below says how many it got
+        }
 
-        assertThat(healthy.ended()).as("the healthy client was ended (close code %d)", healthy.closeCode).isFalse();
-        assertThat(healthy.size()).as("frames the healthy client received").isEqualTo(frames);
+        assertThat(healthy.ended() ? "ended with close code " + healthy.closeCode + " after " + healthy.size() + " frames"
+                : healthy.size() + " of " + frames + " frames").as("the healthy client")
+                .isEqualTo(frames + " of " + frames + " frames");
         assertThat(throttled.stream().mapToLong(c -> c.bytes.get()).sum()).as("the slow links did read").isPositive();
     }
 

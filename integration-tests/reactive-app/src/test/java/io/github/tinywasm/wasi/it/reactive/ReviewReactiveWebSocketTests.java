@@ -1,0 +1,158 @@
+package io.github.tinywasm.wasi.it.reactive;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.github.tinywasm.wasi.autoconfigure.WasiPublisher;
+import io.github.tinywasm.wasi.autoconfigure.websocket.TopicFanOut;
+import io.github.tinywasm.wasi.it.TestGuests;
+import io.github.tinywasm.wasi.it.WebSocketClients;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import io.netty.channel.ChannelOption;
+import org.springframework.boot.reactor.netty.NettyServerCustomizer;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Adversarial review (review1): the slow-link attack of the Spring MVC finding, against WebFlux on Reactor Netty,
+ * where no sender pool exists. An attack that held (expected to PASS): kept as a regression test.
+ */
+class ReviewReactiveWebSocketTests {
+
+    @TempDir
+    Path modules;
+
+    private ConfigurableApplicationContext context;
+    private final List<AutoCloseable> clients = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (AutoCloseable c : clients) {
+            c.close();
+        }
+        if (context != null) {
+            context.close();
+        }
+    }
+
+    private int port() {
+        return context.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
+    }
+
+    private TopicFanOut fanOut() {
+        return context.getBean(TopicFanOut.class);
+    }
+
+    /**
+     * A client on a slow link: reads {@code chunk} bytes every {@code periodMillis} (the sleep is the client's
+     * behaviour, not a synchronisation).
+     */
+    static final class ThrottledClient implements AutoCloseable {
+        final Socket socket;
+        final Thread reader;
+        final AtomicLong bytes = new AtomicLong();
+        volatile boolean stop;
+
+        ThrottledClient(int port, String topic, int chunk, long periodMillis) throws IOException {
+            String[] status = new String[1];
+            socket = WebSocketClients.rawHandshake(port, "/ws?topic=" + topic, null, 4096, status);
+            if (!status[0].startsWith("HTTP/1.1 101")) {
+                throw new IllegalStateException("handshake refused: " + status[0]);
+            }
+            reader = new Thread(() -> {
+                byte[] buffer = new byte[chunk];
+                try {
+                    socket.setSoTimeout(0);
+                    InputStream in = socket.getInputStream();
+                    while (!stop) {
+                        int n = in.read(buffer);
+                        if (n < 0) {
+                            return;
+                        }
+                        bytes.addAndGet(n);
+                        TimeUnit.MILLISECONDS.sleep(periodMillis);
+                    }
+                } catch (IOException | InterruptedException e) {
+                    // closed
+                }
+            }, "throttled-client");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        @Override
+        public void close() throws IOException {
+            stop = true;
+            reader.interrupt();
+            socket.close();
+        }
+    }
+
+    private static byte[] frame(int size, int seq) {
+        byte[] payload = new byte[size];
+        ByteBuffer.wrap(payload).putInt(seq);
+        return payload;
+    }
+
+    /** WebFlux: a healthy client gets every frame beside clients on slow links (no sender is shared). */
+    @Test
+    void clientsOnSlowLinksDoNotDisturbAHealthyClient() throws Exception {
+        Files.write(modules.resolve("feed.wasm"), TestGuests.broadcaster("in", "t", 4));
+        context = new SpringApplicationBuilder(ReactiveApplication.class, SmallSocketBuffers.class)
+                .properties("server.port=0", "tinywasm.wasi.modules-dir=" + modules, "tinywasm.wasi.watch=false",
+                        "tinywasm.wasi.websocket.send-time-limit=3s", "tinywasm.wasi.websocket.send-buffer-size=64KB")
+                .run();
+        int senders = Math.max(2, Runtime.getRuntime().availableProcessors());
+        List<ThrottledClient> throttled = new ArrayList<>();
+        for (int i = 0; i < 2 * senders; i++) {
+            ThrottledClient c = new ThrottledClient(port(), "t", 4096, 25); // about 160 KB/s each
+            clients.add(c);
+            throttled.add(c);
+        }
+        WebSocketClients.Reader healthy = WebSocketClients.Reader.connect(port(), "t");
+        clients.add(healthy);
+        await().atMost(Duration.ofSeconds(10)).until(() -> fanOut().sessionCount() == throttled.size() + 1);
+
+        // 4 KiB frames at about 100 per second (400 KB/s): more than the slow links take, nothing for a healthy client
+        WasiPublisher publisher = context.getBean(WasiPublisher.class);
+        int frames = 1500;
+        for (int i = 0; i < frames && !healthy.ended(); i++) {
+            publisher.publish("in", frame(4096, i));
+            TimeUnit.MILLISECONDS.sleep(10); // the publishing application's pace, not a synchronisation
+        }
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> healthy.size() == frames || healthy.ended());
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            // frames were dropped for the healthy client: the assertion below says how many it got
+        }
+
+        assertThat(healthy.ended() ? "ended with close code " + healthy.closeCode + " after " + healthy.size() + " frames"
+                : healthy.size() + " of " + frames + " frames").as("the healthy client")
+                .isEqualTo(frames + " of " + frames + " frames");
+        assertThat(throttled.stream().mapToLong(c -> c.bytes.get()).sum()).as("the slow links did read").isPositive();
+    }
+
+    /** Small kernel send buffers, so that a client on a slow link holds its sends back at once. */
+    @Configuration(proxyBeanMethods = false)
+    static class SmallSocketBuffers {
+        @Bean
+        NettyServerCustomizer smallSendBuffers() {
+            return server -> server.childOption(ChannelOption.SO_SNDBUF, 16384);
+        }
+    }
+}
