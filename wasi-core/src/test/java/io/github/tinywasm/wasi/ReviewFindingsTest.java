@@ -3,12 +3,9 @@ package io.github.tinywasm.wasi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -45,8 +42,8 @@ class ReviewFindingsTest {
      * publishers". Broken: a Java consumer runs on a wasi-worker and its blocking is not a managed block, so
      * {@code worker-threads} slow consumers (2 on a 2-core machine, the default) take every worker and no guest
      * receives anything until they return.
-     * Suspected cause: WasiServer.subscribe/subscribeAll (WasiServer.java:496, 511) hand JavaSubscription the guests'
-     * ForkJoinPool; JavaSubscription.handle (JavaSubscription.java:47) calls the consumer on it directly.
+     * Suspected cause: WasiServer.subscribe/subscribeAll (WasiServer.java:504, 517) hand JavaSubscription the guests'
+     * ForkJoinPool; JavaSubscription.handle (JavaSubscription.java:53) calls the consumer on it directly.
      */
     @Test
     void slowJavaSubscribersStarveEveryGuest() {
@@ -83,7 +80,7 @@ class ReviewFindingsTest {
      * guest's message) and the pool has one worker (worker-threads=1 is accepted): the unload waits for the module's
      * mailbox on the only worker, which it holds itself, for the whole drain timeout, then drops everything the
      * module had accepted as 'closed'.
-     * Suspected cause: ModuleSlot.unload (ModuleSlot.java:240) waits in Mailbox.awaitEmpty (not a managed block) on a
+     * Suspected cause: ModuleSlot.unload (ModuleSlot.java:268) waits in Mailbox.awaitEmpty (not a managed block) on a
      * pool thread; see the finding above.
      */
     @Test
@@ -115,9 +112,9 @@ class ReviewFindingsTest {
      * worker)". Broken when the swap runs on a wasi-worker, i.e. from a Java subscriber or an @EventListener (a
      * "deploy" message handled by the application): the init's publish waits the whole publish-timeout for a mailbox
      * its own thread paused, then drops the message.
-     * Suspected cause: Mailbox.pause (Mailbox.java:345-349) makes the pausing thread this mailbox's worker only
+     * Suspected cause: Mailbox.pause (Mailbox.java:340-344) makes the pausing thread this mailbox's worker only
      * `if (SERVING.get() == null)`; a pool thread already serves its own (the Java subscription's) mailbox, so
-     * Mailbox.offer sees self != this and waits. Fix: track the pauser by thread in offer (pauser ==
+     * Mailbox.offer (Mailbox.java:127) sees self != this and waits. Fix: track the pauser by thread in offer (pauser ==
      * Thread.currentThread() means self = this), or stack SERVING in pause/resume.
      */
     @Test
@@ -163,8 +160,8 @@ class ReviewFindingsTest {
      * "m.wasm" and "m.WASM" are two files of one module "m"; deleting the stray "m.WASM" unloads module "m" although
      * its file "m.wasm" is still there, and nothing loads it again (the watcher keeps "m.wasm" as known and
      * unchanged).
-     * Suspected cause: ModuleFiles.moduleName/isWasm (ModuleFiles.java:25-31) and ModuleDirectoryWatcher.apply
-     * (ModuleDirectoryWatcher.java:189-193) unloading by name without checking that no other file still holds the
+     * Suspected cause: ModuleFiles.moduleName/isWasm (ModuleFiles.java:24-31) and ModuleDirectoryWatcher.apply
+     * (ModuleDirectoryWatcher.java:191-197) unloading by name without checking that no other file still holds the
      * module. Fix: accept only the exact ".wasm" extension (what WasiServer.newFileEvent's javadoc implies), or
      * refuse a second file for a module name.
      */
@@ -199,8 +196,8 @@ class ReviewFindingsTest {
      * operations.md troubleshooting: "[x] subscribes to [...] but exports no on_message: its messages will be dropped
      * and counted", which this very module logs at load). Broken: a module without on_message/on_topic_message counts
      * every message as delivered and none as dropped; nothing reaches any guest code.
-     * Suspected cause: WasmModule.deliver returns null when there is no handler (WasmModule.java:321-323) and
-     * ModuleSlot.handle then counts it as delivered (ModuleSlot.java:322-323). Fix: a drop reason (e.g. no-handler),
+     * Suspected cause: WasmModule.deliver returns null when there is no handler (WasmModule.java:308-310) and
+     * ModuleSlot.handle then counts it as delivered (ModuleSlot.java:328). Fix: a drop reason (e.g. no-handler),
      * or drop as no-allocator's sibling, counted in wasi.messages.dropped.
      */
     @Test
@@ -228,9 +225,9 @@ class ReviewFindingsTest {
      * wasi.guest.calls: "Messages handled by the guest and the time spent in it"). Broken: messages dropped without
      * any guest call (queued across a swap for a topic the new version does not subscribe to) count as guest calls,
      * so wasi.guest.calls' count and mean time are wrong after every swap that drops.
-     * Suspected cause: Mailbox.run reports every message of the batch to batchDone (Mailbox.java:284) and
-     * ModuleSlot.batchDone adds them all to calls (ModuleSlot.java:349-351), including those ModuleSlot.handle
-     * dropped as unsubscribed or closed (ModuleSlot.java:311-318).
+     * Suspected cause: Mailbox.run reports every message of the batch to batchDone (Mailbox.java:295) and
+     * ModuleSlot.batchDone adds them all to calls (ModuleSlot.java:352-353), including those ModuleSlot.handle
+     * dropped as unsubscribed or closed (ModuleSlot.java:317, 321).
      */
     @Test
     void messagesDroppedWithoutAGuestCallAreCountedAsGuestCalls() throws Exception {
@@ -260,8 +257,8 @@ class ReviewFindingsTest {
      * FAILED in /actuator/wasi"). Broken: a file named like "my module.wasm" or "-beta.wasm" (nothing in the docs
      * restricts names) is neither loaded nor shown anywhere but one log line: WasiServer.requireName throws an
      * IllegalArgumentException before a slot exists, so there is no FAILED module, no counter, no meter.
-     * Suspected cause: WasiServer.read/requireName (WasiServer.java:325-326, 589-593), with start() (WasiServer.java:
-     * 143-146) and ModuleDirectoryWatcher.apply (ModuleDirectoryWatcher.java:198-204) only logging. Fix: document the
+     * Suspected cause: WasiServer.read/requireName (WasiServer.java:335, 368, 578), with start() (WasiServer.java:
+     * 129-136) and ModuleDirectoryWatcher.apply (ModuleDirectoryWatcher.java:205) only logging. Fix: document the
      * name rule in operations.md and report such a file as a failed module (or under a reserved name) with a clear
      * error, like a file too large.
      */
@@ -282,7 +279,7 @@ class ReviewFindingsTest {
      * different byte strings that are not valid UTF-8 become the same topic: a guest subscribed to the one-byte topic
      * 0xFF receives what another publishes to 0xFE (in tinywasm/wasi, Go strings compare bytes: it would not), and
      * on_topic_message hands it back "\xEF\xBF\xBD", bytes it never used.
-     * Suspected cause: HostBuilder.topic (HostBuilder.java:153-162) uses new String(bytes, UTF_8). Fix: refuse a topic
+     * Suspected cause: HostBuilder.topic (HostBuilder.java:139) uses new String(bytes, UTF_8). Fix: refuse a topic
      * that is not valid UTF-8 (a MEMORY-kind error naming the function), or carry topics as bytes.
      */
     @Test
@@ -320,206 +317,5 @@ class ReviewFindingsTest {
         assertThat(info("listener").counters().delivered()).as("messages on topic 0xFE delivered to the subscriber of 0xFF")
                 .isZero();
         assertThat(heard.texts()).isEmpty();
-    }
-
-    // ---- Experiments on cycles under block with capacity 1 -------------------------------------------------------
-
-    /** A node of a cycle: a message with hops left goes to {@code next}, one with none left to "done". */
-    private static byte[] cycleNode(String in, String next) {
-        return Guests.wat("(module\n" + Guests.IMPORTS + """
-                  (memory (export "memory") 1)
-                  (data (i32.const 16) "%s")
-                  (data (i32.const 24) "%s")
-                  (data (i32.const 32) "done")
-                  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
-                  (func (export "init") (call $subscribe (i32.const 16) (i32.const %d) (i32.const 0)))
-                  (func (export "on_message") (param $p i32) (param $l i32)
-                    (if (i32.eqz (i32.load (local.get $p)))
-                      (then (call $publish (i32.const 32) (i32.const 4) (local.get $p) (local.get $l)))
-                      (else
-                        (i32.store (local.get $p) (i32.sub (i32.load (local.get $p)) (i32.const 1)))
-                        (call $publish (i32.const 24) (i32.const %d) (local.get $p) (local.get $l))))))
-                """.formatted(in, next, in.length(), next.length()));
-    }
-
-    private static byte[] hops(int hops, int id) {
-        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(hops).putInt(id).array();
-    }
-
-    private void floodAndAwaitAll(String topic, int messages, int hops, List<String> modules, int publishers)
-            throws InterruptedException {
-        floodAndAwaitAll(topic, messages, hops, modules, publishers, messages);
-    }
-
-    private void floodAndAwaitAll(String topic, int messages, int hops, List<String> modules, int publishers,
-            int expected) throws InterruptedException {
-        Collector done = new Collector();
-        Subscription s = server.subscribe("done", done);
-        AtomicBoolean stop = new AtomicBoolean();
-        Thread[] threads = new Thread[publishers];
-        for (int p = 0; p < publishers; p++) {
-            int first = p;
-            threads[p] = new Thread(() -> {
-                for (int i = first; i < messages && !stop.get(); i += publishers) {
-                    server.publish(topic, hops(hops, i));
-                }
-            });
-            threads[p].start();
-        }
-        try {
-            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(50)).until(() -> done.size() >= expected
-                    || modules.stream().anyMatch(m -> info(m).counters().droppedTotal() > 0));
-        } finally {
-            stop.set(true);
-            for (Thread t : threads) {
-                t.join();
-            }
-        }
-        for (String m : modules) {
-            ModuleInfo info = server.module(m).orElseThrow();
-            assertThat(info.counters().dropped()).as("drops of %s", m).allSatisfy((r, n) -> assertThat(n).isZero());
-            assertThat(info.counters().errors()).as("errors of %s", m).isZero();
-        }
-        assertThat(s.dropped()).isZero();
-        assertThat(done.size()).isEqualTo(expected);
-    }
-
-    /**
-     * Promise (operations.md "Backpressure never deadlocks"): "a cycle of healthy modules (each message handled leads
-     * to at most one message on) fed by the application never drops".
-     */
-    @Test
-    void cycleOfThreeModulesWithCapacityOneDoesNotDrop() throws Exception {
-        server = new WasiServer(WasiConfig.builder().workerThreads(2).mailboxCapacity(1)
-                .overflowPolicy(OverflowPolicy.BLOCK).publishTimeout(Duration.ofSeconds(10)).build());
-        server.load("a", cycleNode("a", "b"));
-        server.load("b", cycleNode("b", "c"));
-        server.load("c", cycleNode("c", "a"));
-        floodAndAwaitAll("a", 3000, 60, List.of("a", "b", "c"), 1);
-    }
-
-    /** As above, with several application threads feeding the cycle at two of its nodes. */
-    @Test
-    void cycleOfThreeModulesWithCapacityOneFedAtTwoNodesDoesNotDrop() throws Exception {
-        server = new WasiServer(WasiConfig.builder().workerThreads(2).mailboxCapacity(1)
-                .overflowPolicy(OverflowPolicy.BLOCK).publishTimeout(Duration.ofSeconds(10)).build());
-        server.load("a", cycleNode("a", "b"));
-        server.load("b", cycleNode("b", "c"));
-        server.load("c", cycleNode("c", "a"));
-        Thread other = new Thread(() -> {
-            for (int i = 0; i < 1500; i++) {
-                server.publish("b", hops(60, 100_000 + i));
-            }
-        });
-        other.start();
-        try {
-            floodAndAwaitAll("a", 1500, 60, List.of("a", "b", "c"), 2, 3000);
-        } finally {
-            other.join();
-        }
-    }
-
-    /** A router: a message with hops left goes to "b" when its id is odd, to "c" when even. */
-    private static byte[] router() {
-        return Guests.wat("(module\n" + Guests.IMPORTS + """
-                  (memory (export "memory") 1)
-                  (data (i32.const 16) "a")
-                  (data (i32.const 24) "b")
-                  (data (i32.const 28) "c")
-                  (data (i32.const 32) "done")
-                  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
-                  (func (export "init") (call $subscribe (i32.const 16) (i32.const 1) (i32.const 0)))
-                  (func (export "on_message") (param $p i32) (param $l i32)
-                    (if (i32.eqz (i32.load (local.get $p)))
-                      (then (call $publish (i32.const 32) (i32.const 4) (local.get $p) (local.get $l)))
-                      (else
-                        (i32.store (local.get $p) (i32.sub (i32.load (local.get $p)) (i32.const 1)))
-                        (call $publish (select (i32.const 24) (i32.const 28)
-                                         (i32.and (i32.load offset=4 (local.get $p)) (i32.const 1)))
-                                       (i32.const 1) (local.get $p) (local.get $l))))))
-                """);
-    }
-
-    /** Two cycles sharing a node (a->b->a, a->c->a), no amplification, fed at every node. */
-    @Test
-    void twoCyclesSharingANodeWithCapacityOneDoNotDrop() throws Exception {
-        server = new WasiServer(WasiConfig.builder().workerThreads(2).mailboxCapacity(1)
-                .overflowPolicy(OverflowPolicy.BLOCK).publishTimeout(Duration.ofSeconds(10)).build());
-        server.load("a", router());
-        server.load("b", cycleNode("b", "a"));
-        server.load("c", cycleNode("c", "a"));
-        Thread tb = new Thread(() -> {
-            for (int i = 0; i < 1000; i++) {
-                server.publish("b", hops(40, 100_000 + i));
-            }
-        });
-        Thread tc = new Thread(() -> {
-            for (int i = 0; i < 1000; i++) {
-                server.publish("c", hops(40, 200_000 + i));
-            }
-        });
-        tb.start();
-        tc.start();
-        try {
-            floodAndAwaitAll("a", 1000, 40, List.of("a", "b", "c"), 2, 3000);
-        } finally {
-            tb.join();
-            tc.join();
-        }
-    }
-
-    /** A cycle of four, capacity 1, fed at every node by its own thread. */
-    @Test
-    void cycleOfFourWithCapacityOneFedEverywhereDoesNotDrop() throws Exception {
-        server = new WasiServer(WasiConfig.builder().workerThreads(2).mailboxCapacity(1)
-                .overflowPolicy(OverflowPolicy.BLOCK).publishTimeout(Duration.ofSeconds(10)).build());
-        server.load("a", cycleNode("a", "b"));
-        server.load("b", cycleNode("b", "c"));
-        server.load("c", cycleNode("c", "d"));
-        server.load("d", cycleNode("d", "a"));
-        List<Thread> feeders = new java.util.ArrayList<>();
-        for (String t : List.of("b", "c", "d")) {
-            Thread f = new Thread(() -> {
-                for (int i = 0; i < 800; i++) {
-                    server.publish(t, hops(100, t.charAt(0) * 10_000 + i));
-                }
-            });
-            f.start();
-            feeders.add(f);
-        }
-        try {
-            floodAndAwaitAll("a", 800, 100, List.of("a", "b", "c", "d"), 1, 3200);
-        } finally {
-            for (Thread f : feeders) {
-                f.join();
-            }
-        }
-    }
-
-    // ---- Experiment: proc_exit from on_message -------------------------------------------------------------------
-
-    /** A guest calling proc_exit from on_message fails that message only; the next one is delivered. */
-    @Test
-    void procExitFromOnMessageFailsOneMessageOnly() {
-        server = new WasiServer(WasiConfig.builder().build());
-        server.load("exiter", Guests.wat("(module\n" + Guests.IMPORTS + """
-                  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
-                  (memory (export "memory") 1)
-                  (data (i32.const 16) "in")
-                  (data (i32.const 32) "out")
-                  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
-                  (func (export "init") (call $subscribe (i32.const 16) (i32.const 2) (i32.const 0)))
-                  (func (export "on_message") (param $p i32) (param $l i32)
-                    (if (i32.eq (i32.load8_u (local.get $p)) (i32.const 120))
-                      (then (call $exit (i32.const 0))))
-                    (call $publish (i32.const 32) (i32.const 3) (local.get $p) (local.get $l))))
-                """));
-        Collector out = new Collector();
-        server.subscribe("out", out);
-        server.publish("in", "x-exit");
-        server.publish("in", "after");
-        assertThat(out.awaitCount(1)).extracting(Message::payloadAsString).containsExactly("after");
-        assertThat(info("exiter").counters().errors()).isEqualTo(1);
-        assertThat(info("exiter").state()).isEqualTo(ModuleState.SERVING);
     }
 }

@@ -71,7 +71,7 @@ class ReviewSpringFindingsTests {
      * bridge's SmartLifecycle stop closes its subscription at once and the guest messages already in its mailbox
      * never become events; the count of them stays in a Subscription nobody can read (no log line, no meter).
      * Here 10 guest messages were accepted by the bridge, 1 becomes an event.
-     * Suspected cause: WasiEventBridge.stop (WasiEventBridge.java:78-84) calls Subscription.close (JavaSubscription
+     * Suspected cause: WasiEventBridge.stop (WasiEventBridge.java:70-76) calls Subscription.close (JavaSubscription
      * closeCounting drops the queue) instead of waiting for the mailbox to empty (JavaSubscription.awaitDelivered,
      * within the drain timeout) and logging what is left; WasiServer.close then no longer sees the bridge's
      * subscription. Fix: await delivery (bounded by drain-timeout) before closing, and log/count what could not be.
@@ -107,7 +107,7 @@ class ReviewSpringFindingsTests {
      * overflow=drop) appear in no meter, no endpoint and no log line: received events + every wasi.messages.dropped
      * meter fall short of what the guest published.
      * Suspected cause: JavaSubscription.offer (JavaSubscription.java:42-45) counts into its own LongAdder only, which
-     * WasiEventBridge keeps private and WasiMetrics (WasiMetrics.java:76-87) never reads; no log line either
+     * WasiEventBridge keeps private and WasiMetrics (WasiMetrics.java:72-97) never reads; no log line either
      * (ModuleSlot.drop logs, JavaSubscription does not). Fix: a meter for Java subscriptions' drops (e.g.
      * wasi.messages.dropped{subscriber=event-bridge}) and a rate-limited warning.
      */

@@ -116,9 +116,9 @@ class ReviewWebSocketFindingsTests {
      * asynchronous sends and the pool never counts as saturated; yet each of their turns holds a sender for up to 256
      * frames (seconds). With as many such clients as senders, a healthy client's batch waits in the senders' queue
      * past the send time limit: it loses frames (its 64 KB buffer overflows while its batch waits), or the sweeper ends it as "stalled" (1006).
-     * Suspected cause: JsrClientChannel.PooledSender.run (JsrClientChannel.java:150-196) measures only single sends
-     * against PINNED_MILLIS (line 165) and keeps a turn of FRAMES_PER_TURN frames whatever it costs in time;
-     * BlockingSendPool.saturated (BlockingSendPool.java:117-127) and rescue only look at single sends. Fix: bound a
+     * Suspected cause: JsrClientChannel.PooledSender.run (JsrClientChannel.java:147-196) measures only single sends
+     * against PINNED_MILLIS (line 163) and keeps a turn of FRAMES_PER_TURN frames whatever it costs in time;
+     * BlockingSendPool.saturated (BlockingSendPool.java:110-135) and rescue only look at single sends. Fix: bound a
      * turn by time too (end the turn, or mark the client slow, when the turn's sends add up to more than
      * PINNED_MILLIS), and/or rescue queued batches by how long they have waited in the queue.
      */
