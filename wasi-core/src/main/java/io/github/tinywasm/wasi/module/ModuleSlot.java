@@ -429,9 +429,14 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             drop(DropReason.UNSUBSCRIBED, message);
             return;
         }
+        if (!m.hasHandler()) {
+            drop(DropReason.NO_HANDLER, message);
+            return;
+        }
         BusInterceptor.Scope scope = context.interceptor().beforeProcess(name, message);
         Throwable failure = null;
         try {
+            calls.increment(); // only messages that reach the guest are guest calls; drops above are not
             WasiModuleException cleanup = m.deliver(message);
             delivered.increment();
             if (cleanup != null) {
@@ -458,8 +463,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
 
     @Override
     public void batchDone(int count, long nanos) {
-        calls.add(count);
-        callNanos.add(nanos);
+        callNanos.add(nanos); // calls are counted per guest call, in handle and serveHttp
         MDC.remove(MDC_KEY);
     }
 
@@ -548,6 +552,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             return;
         }
         try {
+            calls.increment();
             work.complete(instance.serveHttp(work.request, work.middleware, config.http().maxResponseSize(),
                     this::sideError));
         } catch (WasiModuleException e) {

@@ -130,7 +130,9 @@ class ReviewSpringFindingsTests {
             assertThat(relay(context).counters().droppedTotal()).isZero();
 
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(received.get()
-                    + registry.find("wasi.messages.dropped").functionCounters().stream().mapToDouble(FunctionCounter::count).sum())
+                    + registry.find("wasi.messages.dropped").functionCounters().stream().mapToDouble(FunctionCounter::count).sum()
+                    + registry.find("wasi.subscriber.messages.dropped").functionCounters().stream()
+                            .mapToDouble(FunctionCounter::count).sum())
                     .as("events received + wasi.messages.dropped, for 10 guest messages").isGreaterThanOrEqualTo(10.0));
         }
     }

@@ -63,7 +63,9 @@ public class WasiEndpoint {
         for (ModuleInfo m : server.modules()) {
             modules.put(m.name(), ModuleDescriptor.of(m));
         }
-        return new ModulesDescriptor(server.isRunning(), server.publishedCount(),
+        Map<String, Long> subscriberDrops = new LinkedHashMap<>();
+        server.subscriberDrops().forEach((reason, n) -> subscriberDrops.put(Counters.camelCase(reason.name()), n));
+        return new ModulesDescriptor(server.isRunning(), server.publishedCount(), subscriberDrops,
                 location != null ? location.location() : null, modules);
     }
 
@@ -109,10 +111,12 @@ public class WasiEndpoint {
      *
      * @param running whether the server runs
      * @param published messages published on the bus so far
+     * @param subscriberDropped messages that did not reach a Java subscriber (the event bridge included), by reason
      * @param location where modules come from ({@code tinywasm.wasi.modules-dir}), or {@code null}
      * @param modules every module, by name
      */
-    public record ModulesDescriptor(boolean running, long published, @Nullable String location,
+    public record ModulesDescriptor(boolean running, long published, Map<String, Long> subscriberDropped,
+            @Nullable String location,
             Map<String, ModuleDescriptor> modules) implements OperationResponseBody {}
 
     /**
