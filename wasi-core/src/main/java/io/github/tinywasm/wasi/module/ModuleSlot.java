@@ -152,9 +152,13 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             boolean swap = old != null;
             WasmModule next;
             List<WasmModule> extras;
+            // With no call timeout, a first load's _start and init still get one drain timeout: one that loops must
+            // not hold start() or the folder watcher forever.
+            Long firstLoadDeadline = !swap && config.callTimeout().isZero()
+                    ? System.nanoTime() + config.drainTimeout().toNanos() : null;
             try {
                 WasmModule.Compiled compiled = WasmModule.compile(name, bytes, config);
-                next = WasmModule.instantiate(compiled, config, this, context.watchdog());
+                next = WasmModule.instantiate(compiled, config, this, context.watchdog(), firstLoadDeadline);
                 extras = instantiateExtras(compiled, next);
             } catch (WasiModuleException e) {
                 loadFailed(e, swap, t0);
@@ -184,6 +188,9 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
                     next.init();
                     for (WasmModule x : extras) {
                         x.init(); // its subscriptions stay its own: only the serving instance's reach the bus
+                    }
+                    if (firstLoadDeadline != null) {
+                        next.noDeadline(); // it serves now: no call timeout, as configured
                     }
                 } catch (WasiModuleException e) {
                     next.close();
