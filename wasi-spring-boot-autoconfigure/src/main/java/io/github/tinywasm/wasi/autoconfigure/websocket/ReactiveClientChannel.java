@@ -38,8 +38,12 @@ final class ReactiveClientChannel implements ClientChannel {
 
     @Override
     public void write(List<byte[]> frames, WriteCallback done) {
+        // The writer takes the next frames as the connection takes the previous ones: each one it takes is progress.
         Flux<WebSocketMessage> messages = Flux.fromIterable(frames)
-                .map(frame -> session.binaryMessage(factory -> factory.wrap(frame)));
+                .map(frame -> {
+                    done.progressed();
+                    return session.binaryMessage(factory -> factory.wrap(frame));
+                });
         session.send(messages).subscribe(null, done::failed, done::written);
     }
 

@@ -151,7 +151,7 @@ public class TopicFanOut implements WebSocketBroadcaster, SmartLifecycle, Dispos
         }
     }
 
-    /** Aborts, once each, the sessions whose write has waited longer than the send time limit. */
+    /** Aborts, once each, the sessions whose write has made no progress for longer than the send time limit. */
     void sweep() {
         long now = System.nanoTime();
         long limit = sendTimeLimit.toNanos();

@@ -157,6 +157,8 @@ class ReviewWebSocketFindingsTests {
                 : healthy.size() + " of " + frames + " frames").as("the healthy client")
                 .isEqualTo(frames + " of " + frames + " frames");
         assertThat(throttled.stream().mapToLong(c -> c.bytes.get()).sum()).as("the slow links did read").isPositive();
+        assertThat(fanOut().stats().stalledClosed()).as("clients on slow links that kept reading, ended as stalled")
+                .isZero();
     }
 
     /** Small kernel send buffers, so that a client on a slow link holds its sends back at once. */
