@@ -82,7 +82,7 @@ class ShutdownTest {
         assertThat(server.modules()).isEmpty();
         assertThat(errors.errors).isNotEmpty().first().satisfies(e -> {
             assertThat(e.kind()).isEqualTo(WasiModuleException.Kind.TIMEOUT);
-            assertThat(e.getMessage()).isEqualTo("module 'spinner': on_message was interrupted at the drain timeout (the module was being stopped or replaced)");
+            assertThat(e.getMessage()).isEqualTo("module 'spinner': on_message was interrupted at the drain timeout (the module was being loaded, stopped or replaced)");
         });
         assertTimeoutPreemptively(RETURNS, server::close);
     }

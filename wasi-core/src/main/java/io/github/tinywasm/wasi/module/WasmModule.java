@@ -543,7 +543,7 @@ public final class WasmModule implements AutoCloseable {
         if (interruptedBy != CallWatchdog.NOT_INTERRUPTED || e instanceof ChicoryInterruptedException) {
             return new WasiModuleException(name, Kind.TIMEOUT, export + " was interrupted" + switch (interruptedBy) {
                 case CallWatchdog.CALL_TIMEOUT -> " after exceeding the call timeout";
-                case CallWatchdog.DEADLINE -> " at the drain timeout (the module was being loaded with no call timeout, stopped or replaced)";
+                case CallWatchdog.DEADLINE -> " at the drain timeout (the module was being loaded, stopped or replaced)";
                 default -> "";
             }, e);
         }
