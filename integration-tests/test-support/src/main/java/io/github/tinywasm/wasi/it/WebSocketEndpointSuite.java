@@ -404,12 +404,6 @@ public abstract class WebSocketEndpointSuite {
         assertThat(steady.ended()).isFalse();
     }
 
-    private static byte[] frame(int size, int seq) {
-        byte[] payload = new byte[size];
-        ByteBuffer.wrap(payload).putInt(seq);
-        return payload;
-    }
-
     /**
      * Promise (BlockingSendPool javadoc: "healthy clients wait tens of milliseconds at most, never a send time limit";
      * architecture.md: "A client that stops reading holds no thread (at most the one sender it pins ...)"; design:
