@@ -11,7 +11,9 @@ public enum DropReason {
     /** The module was closed with the message still queued (only past the drain timeout). */
     CLOSED,
     /** The module has no memory to receive a message in (every export is optional, {@code memory} included). */
-    NO_MEMORY;
+    NO_MEMORY,
+    /** The module exports neither {@code on_message} nor {@code on_topic_message}: nothing could receive it. */
+    NO_HANDLER;
 
     /** Lower-case, dash-separated name used in metric tags and JSON. */
     public String tag() {

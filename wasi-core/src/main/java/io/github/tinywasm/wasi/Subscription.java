@@ -15,6 +15,15 @@ public interface Subscription extends AutoCloseable {
      */
     long dropped();
 
+    /**
+     * Lets the consumer receive what it already accepted, waiting up to {@code timeout}, then closes the subscription:
+     * it gets no new message from the moment this is called. Messages still queued at the timeout are dropped and
+     * counted. Called from the consumer itself (it cannot wait for itself), it closes at once.
+     *
+     * @return the messages dropped because they were still queued at the timeout
+     */
+    int drainAndClose(java.time.Duration timeout);
+
     @Override
     void close();
 }

@@ -29,6 +29,8 @@ import java.util.Objects;
  * @param maxModuleSize the largest module file or byte array accepted, in bytes; a larger one is a module error,
  *     refused by its size before it is read
  * @param http HTTP to guests: body limits, middleware rules, pool sizes
+ * @param subscriberThreads threads shared by the Java subscribers' mailboxes (the event bridge's included), apart
+ *     from the guests' workers, so that a slow Java consumer never holds a thread a guest needs
  */
 public record WasiConfig(
         Path modulesDir,
@@ -45,7 +47,8 @@ public record WasiConfig(
         int workerThreads,
         Map<String, Path> directories,
         long maxModuleSize,
-        HttpConfig http) {
+        HttpConfig http,
+        int subscriberThreads) {
 
     /** Size of a WebAssembly memory page. */
     public static final int PAGE_SIZE = 65536;
@@ -61,6 +64,9 @@ public record WasiConfig(
         }
         if (workerThreads < 1) {
             throw new IllegalArgumentException("workerThreads must be at least 1, was " + workerThreads);
+        }
+        if (subscriberThreads < 1) {
+            throw new IllegalArgumentException("subscriberThreads must be at least 1, was " + subscriberThreads);
         }
         if (maxMemoryBytes != 0 && maxMemoryBytes < PAGE_SIZE) {
             throw new IllegalArgumentException(
@@ -125,6 +131,7 @@ public record WasiConfig(
         b.directories = new LinkedHashMap<>(directories);
         b.maxModuleSize = maxModuleSize;
         b.http = http;
+        b.subscriberThreads = subscriberThreads;
         return b;
     }
 
@@ -145,6 +152,7 @@ public record WasiConfig(
         private Map<String, Path> directories = new LinkedHashMap<>();
         private long maxModuleSize = 64L * 1024 * 1024;
         private HttpConfig http = HttpConfig.DEFAULTS;
+        private int subscriberThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
 
         private Builder() {}
 
@@ -164,11 +172,12 @@ public record WasiConfig(
         public Builder directories(Map<String, Path> v) { directories = new LinkedHashMap<>(v); return this; }
         public Builder maxModuleSize(long v) { maxModuleSize = v; return this; }
         public Builder http(HttpConfig v) { http = v; return this; }
+        public Builder subscriberThreads(int v) { subscriberThreads = v; return this; }
 
         public WasiConfig build() {
             return new WasiConfig(modulesDir, watch, watchQuietPeriod, watchPollInterval, drainTimeout,
                     mailboxCapacity, overflowPolicy, publishTimeout, engine, maxMemoryBytes, callTimeout,
-                    workerThreads, directories, maxModuleSize, http);
+                    workerThreads, directories, maxModuleSize, http, subscriberThreads);
         }
     }
 }

@@ -35,7 +35,12 @@ public class WasiModuleException extends RuntimeException {
          * The guest broke the HTTP ABI: an {@code http_*} import called outside a request, a bad status or header, or
          * a response larger than the configured maximum.
          */
-        HTTP
+        HTTP,
+        /**
+         * A file in the modules folder whose name is not a valid module name (letters, digits, {@code .}, {@code _} and
+         * {@code -}, starting with a letter or digit, at most 128 characters, then {@code .wasm}): it is not loaded.
+         */
+        NAME
     }
 
     private final String module;

@@ -1,6 +1,7 @@
 package io.github.tinywasm.wasi;
 
 import io.github.tinywasm.wasi.bus.JavaSubscription;
+import io.github.tinywasm.wasi.bus.SubscriberDrops;
 import io.github.tinywasm.wasi.bus.TopicBus;
 import io.github.tinywasm.wasi.deploy.ModuleDirectoryWatcher;
 import io.github.tinywasm.wasi.deploy.ModuleFiles;
@@ -43,10 +44,12 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Threads: none at construction. A pool of {@code workerThreads} daemon threads ({@code wasi-worker-N}, a
- * ForkJoinPool in FIFO mode, started on first use, idle threads ending after 30 s) serves every mailbox; each module
- * and each Java subscription has one mailbox, so calls into one guest instance never overlap. While a worker is
- * blocked on a full mailbox ({@link OverflowPolicy#BLOCK}) the pool adds a thread (up to 256 more), so the consumer
- * it waits for always gets one. {@code wasi-watchdog} interrupts guest calls past the call timeout or a drain
+ * ForkJoinPool in FIFO mode, started on first use, idle threads ending after 30 s) serves the modules' mailboxes; a
+ * second pool of the same kind, {@code subscriberThreads} threads ({@code wasi-subscriber-N}), serves the Java
+ * subscriptions' mailboxes, so that a slow Java consumer never holds a thread a guest needs. Each module and each Java
+ * subscription has one mailbox, so calls into one guest instance (or one consumer) never overlap. While a thread of
+ * either pool is blocked on a full mailbox ({@link OverflowPolicy#BLOCK}) its pool adds a thread (up to 256 more), so
+ * the consumer it waits for always gets one. {@code wasi-watchdog} interrupts guest calls past the call timeout or a drain
  * deadline (started on demand); {@code wasi-watcher} follows the modules folder after {@link #start()};
  * {@code wasi-stop-NAME} unload modules in parallel during {@link #stop()} and {@link #close()}. Every public method
  * is thread-safe; loads of one module are serialised, loads of different modules may run in parallel.
@@ -58,6 +61,8 @@ public final class WasiServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(WasiServer.class);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    private static final String NAME_RULE = "a module name uses letters, digits, '.', '_' and '-', starts with a letter "
+            + "or digit and has at most 128 characters (its file adds '.wasm', in lower case)";
     /** Most workers added while others are blocked on full mailboxes. */
     private static final int MAX_COMPENSATING_THREADS = 256;
 
@@ -68,6 +73,9 @@ public final class WasiServer implements AutoCloseable {
     private final WebSocketBroadcaster broadcaster;
     private final TopicBus bus;
     private final ExecutorService executor;
+    /** Java subscribers' mailboxes run here, never on the guests' {@code executor}. */
+    private final ExecutorService subscriberExecutor;
+    private final SubscriberDrops subscriberDrops = new SubscriberDrops();
     private final CallWatchdog watchdog;
     private final BusInterceptor interceptor;
     private final SlotContext slotContext;
@@ -100,7 +108,8 @@ public final class WasiServer implements AutoCloseable {
         this.broadcaster = Objects.requireNonNull(broadcaster, "broadcaster");
         this.interceptor = Objects.requireNonNull(interceptor, "interceptor");
         this.bus = new TopicBus(interceptor);
-        this.executor = workerPool(config.workerThreads());
+        this.executor = workerPool(config.workerThreads(), "wasi-worker-");
+        this.subscriberExecutor = workerPool(config.subscriberThreads(), "wasi-subscriber-");
         this.watchdog = new CallWatchdog(config.callTimeout());
         this.slotContext = new SlotContext(config, bus, executor, watchdog, broadcaster, fanOut, interceptor);
         this.http = new GuestHttpDispatcher(config.http(), slots::get, slots::values);
@@ -283,18 +292,30 @@ public final class WasiServer implements AutoCloseable {
                 s.closeCounting();
             }
             watchdog.close();
+            // Called on one of our own threads (a Java subscriber closing the server), the caller must neither be
+            // interrupted by the shutdown nor wait for its own pool to end: it is still running in it.
+            boolean onOwnThread = ownThread(executor) || ownThread(subscriberExecutor);
+            boolean wasInterrupted = Thread.currentThread().isInterrupted();
+            executor.shutdown();
             if (delivered) {
-                executor.shutdown();
+                subscriberExecutor.shutdown();
             } else {
-                executor.shutdownNow(); // interrupts a Java subscriber still busy past the drain timeout
-            }
-            try {
-                if (!executor.awaitTermination(ModuleSlot.INTERRUPT_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
-                    log.warn("WASI server closed with a worker still busy {} ms past the drain timeout",
-                            ModuleSlot.INTERRUPT_GRACE.toMillis());
+                subscriberExecutor.shutdownNow(); // interrupts a Java subscriber still busy past the drain timeout
+                if (onOwnThread && !wasInterrupted) {
+                    Thread.interrupted();
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            }
+            if (!onOwnThread) {
+                try {
+                    long until = System.nanoTime() + ModuleSlot.INTERRUPT_GRACE.toNanos();
+                    if (!executor.awaitTermination(ModuleSlot.INTERRUPT_GRACE.toMillis(), TimeUnit.MILLISECONDS)
+                            | !subscriberExecutor.awaitTermination(remaining(until), TimeUnit.NANOSECONDS)) {
+                        log.warn("WASI server closed with a worker still busy {} ms past the drain timeout",
+                                ModuleSlot.INTERRUPT_GRACE.toMillis());
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
             for (JavaSubscription s : subscribers) {
                 undelivered += s.dropped();
@@ -307,6 +328,14 @@ public final class WasiServer implements AutoCloseable {
                 log.info("WASI server closed");
             }
         }
+    }
+
+    private static boolean ownThread(ExecutorService pool) {
+        return Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == pool;
+    }
+
+    private static long remaining(long deadline) {
+        return Math.max(0, deadline - System.nanoTime());
     }
 
     private void requireOpen(String what) {
@@ -340,13 +369,18 @@ public final class WasiServer implements AutoCloseable {
         try {
             return ModuleFiles.read(name, file, config.maxModuleSize());
         } catch (WasiModuleException e) {
-            while (true) {
-                ModuleSlot slot = slots.computeIfAbsent(name, n -> new ModuleSlot(n, slotContext));
-                if (slot.loadFailed(e)) {
-                    throw e;
-                }
-                slots.remove(name, slot); // closed meanwhile: record it on a fresh slot
+            throw failed(name, e);
+        }
+    }
+
+    /** Records a load that failed before there were bytes to load on the module's slot; returns {@code e}. */
+    private WasiModuleException failed(String name, WasiModuleException e) {
+        while (true) {
+            ModuleSlot slot = slots.computeIfAbsent(name, n -> new ModuleSlot(n, slotContext));
+            if (slot.loadFailed(e)) {
+                return e;
             }
+            slots.remove(name, slot); // closed meanwhile: record it on a fresh slot
         }
     }
 
@@ -415,7 +449,7 @@ public final class WasiServer implements AutoCloseable {
     /**
      * Reacts to a change in the modules folder, as tinywasm/wasi's {@code NewFileEvent}: {@code create},
      * {@code write} and {@code rename} (to this name) load or swap the module, {@code remove} (or a rename
-     * away) unloads it. Files whose extension is not {@code .wasm} are ignored.
+     * away) unloads it. Files whose extension is not exactly {@code .wasm} (lower case) are ignored.
      *
      * @param fileName the file's name, e.g. {@code users.wasm}
      * @param extension the file's extension with its dot, e.g. {@code .wasm}
@@ -424,7 +458,7 @@ public final class WasiServer implements AutoCloseable {
      * @throws WasiModuleException if the module cannot be loaded (an older version keeps serving)
      */
     public void newFileEvent(String fileName, String extension, String path, String event) {
-        if (!EXTENSION.equalsIgnoreCase(extension)) {
+        if (!EXTENSION.equals(extension)) {
             return;
         }
         Path file = Path.of(path);
@@ -450,6 +484,13 @@ public final class WasiServer implements AutoCloseable {
     boolean loadFile(Path path, boolean skipUnchanged) {
         Path file = path.toAbsolutePath().normalize();
         String name = ModuleFiles.moduleName(file.getFileName().toString());
+        if (!NAME.matcher(name).matches()) {
+            // Not loadable, but never a silent skip: a FAILED module under the file's name says why (and goes away
+            // with the file).
+            requireOpen("load module file " + file.getFileName());
+            throw failed(name, new WasiModuleException(name, WasiModuleException.Kind.NAME, "file '" + file.getFileName()
+                    + "' in the modules folder is not loaded: its name is not a module name; " + NAME_RULE));
+        }
         byte[] bytes = read(name, file);
         ModuleSlot slot = slots.get(name);
         String sha = ModuleFiles.sha256(bytes);
@@ -496,7 +537,10 @@ public final class WasiServer implements AutoCloseable {
     }
 
     /**
-     * Subscribes a Java consumer to {@code topic}; it runs on a pool thread, in publish order.
+     * Subscribes a Java consumer to {@code topic}; it runs on a thread of the subscribers' pool ({@code
+     * subscriberThreads} threads, {@code wasi-subscriber-N}, apart from the guests' workers), one message at a time, in
+     * publish order. Messages wait in its own mailbox ({@code mailboxCapacity}, {@code overflowPolicy}); those it drops
+     * are counted in {@link Subscription#dropped()} and {@link #subscriberDrops()}.
      *
      * @throws IllegalStateException once {@link #close()} has been called
      */
@@ -504,7 +548,7 @@ public final class WasiServer implements AutoCloseable {
         Message.requireTopic(topic);
         requireOpen("subscribe to topic '" + topic + "'");
         JavaSubscription[] self = new JavaSubscription[1];
-        self[0] = new JavaSubscription(topic, consumer, config, executor, interceptor, () -> {
+        self[0] = new JavaSubscription(topic, consumer, config, subscriberExecutor, interceptor, subscriberDrops, () -> {
             bus.unsubscribe(topic, self[0]);
             javaSubscriptions.remove(self[0]);
         });
@@ -517,13 +561,21 @@ public final class WasiServer implements AutoCloseable {
     public Subscription subscribeAll(Consumer<Message> consumer) {
         requireOpen("subscribe to every topic");
         JavaSubscription[] self = new JavaSubscription[1];
-        self[0] = new JavaSubscription("*", consumer, config, executor, interceptor, () -> {
+        self[0] = new JavaSubscription("*", consumer, config, subscriberExecutor, interceptor, subscriberDrops, () -> {
             bus.unsubscribeAll(self[0]);
             javaSubscriptions.remove(self[0]);
         });
         javaSubscriptions.add(self[0]);
         bus.subscribeAll(self[0]);
         return self[0];
+    }
+
+    /**
+     * Messages dropped for Java subscribers (the event bridge included) since the server was made, by reason:
+     * {@link DropReason#MAILBOX_FULL} and {@link DropReason#CLOSED}. A module's drops are in its {@link ModuleCounters}.
+     */
+    public java.util.Map<DropReason, Long> subscriberDrops() {
+        return subscriberDrops.snapshot();
     }
 
     /** Topics with at least one subscriber (module or Java), sorted. */
@@ -571,12 +623,12 @@ public final class WasiServer implements AutoCloseable {
      * {@link io.github.tinywasm.wasi.bus.Mailbox}). A ForkJoinPool in FIFO (async) mode starts no thread until the
      * first task, and lets idle workers go after 30 s.
      */
-    private static ForkJoinPool workerPool(int threads) {
+    private static ForkJoinPool workerPool(int threads, String prefix) {
         AtomicInteger n = new AtomicInteger();
         ClassLoader loader = Thread.currentThread().getContextClassLoader();
         ForkJoinPool.ForkJoinWorkerThreadFactory factory = pool -> {
             ForkJoinWorkerThread t = new ForkJoinWorkerThread(pool) {};
-            t.setName("wasi-worker-" + n.incrementAndGet());
+            t.setName(prefix + n.incrementAndGet());
             t.setDaemon(true);
             t.setContextClassLoader(loader); // as a plain thread started by the application would have
             return t;
@@ -588,8 +640,7 @@ public final class WasiServer implements AutoCloseable {
 
     private static void requireName(String name) {
         if (name == null || !NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("invalid module name '" + name
-                    + "': use letters, digits, '.', '_' and '-', starting with a letter or digit, at most 128 characters");
+            throw new IllegalArgumentException("invalid module name '" + name + "': " + NAME_RULE);
         }
     }
 

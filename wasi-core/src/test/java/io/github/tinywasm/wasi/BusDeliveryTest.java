@@ -12,6 +12,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.io.TempDir;
 
 class BusDeliveryTest {
 
@@ -187,5 +193,76 @@ class BusDeliveryTest {
         assertThat(got).extracting(Message::topic, Message::source)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("ping", null),
                         org.assertj.core.groups.Tuple.tuple("pong", "echo"));
+    }
+
+    private ModuleInfo info(String name) {
+        return server.module(name).orElseThrow();
+    }
+
+    /**
+     * Promise (JavaSubscription javadoc, WasiEventBridge javadoc): "a slow consumer delays neither guests nor
+     * publishers". Was broken (review1, fixed): a Java consumer runs on a wasi-worker and its blocking is not a managed block, so
+     * {@code worker-threads} slow consumers (2 on a 2-core machine, the default) take every worker and no guest
+     * receives anything until they return.
+     * Cause (fixed): WasiServer.subscribe/subscribeAll (WasiServer.java:504, 517) hand JavaSubscription the guests'
+     * ForkJoinPool; JavaSubscription.handle (JavaSubscription.java:53) calls the consumer on it directly.
+     */
+    @Test
+    void slowJavaSubscribersDoNotStarveGuests() {
+        server = new WasiServer(WasiConfig.builder().workerThreads(2).build());
+        server.load("relay", Guests.relay("in", "relay-out"));
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch busy = new CountDownLatch(2);
+        java.util.function.Consumer<Message> slow = m -> {
+            busy.countDown();
+            try {
+                release.await(60, TimeUnit.SECONDS); // a slow @EventListener: a JDBC call, an HTTP call, ...
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        server.subscribe("audit", slow);
+        server.subscribe("audit", slow);
+        try {
+            server.publish("audit", "x");
+            await().atMost(Duration.ofSeconds(10)).until(() -> busy.getCount() == 0);
+
+            server.publish("in", "hello");
+
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(
+                    () -> assertThat(info("relay").counters().delivered()).isEqualTo(1));
+        } finally {
+            release.countDown();
+        }
+    }
+
+    /**
+     * Promise (operations.md "Remove a module": "It stops receiving at once, delivers what it had already accepted,
+     * drains, and closes"). Was broken (review1, fixed) when the unload is called from a Java subscriber (an @EventListener reacting to a
+     * guest's message) and the pool has one worker (worker-threads=1 is accepted): the unload waits for the module's
+     * mailbox on the only worker, which it holds itself, for the whole drain timeout, then drops everything the
+     * module had accepted as 'closed'.
+     * Cause (fixed): ModuleSlot.unload (ModuleSlot.java:268) waits in Mailbox.awaitEmpty (not a managed block) on a
+     * pool thread; see the finding above.
+     */
+    @Test
+    void unloadCalledFromAJavaSubscriberDeliversWhatTheModuleAccepted() {
+        server = new WasiServer(WasiConfig.builder().workerThreads(1).drainTimeout(Duration.ofSeconds(2)).build());
+        server.load("m", Guests.relay("in", "out"));
+        Collector out = new Collector();
+        server.subscribe("out", out);
+        AtomicBoolean unloaded = new AtomicBoolean();
+        server.subscribe("undeploy", msg -> {
+            for (int i = 0; i < 5; i++) {
+                server.publish("in", "last-" + i); // accepted by m: it is subscribed
+            }
+            unloaded.set(server.unload("m"));
+        });
+
+        server.publish("undeploy", "m");
+
+        await().atMost(Duration.ofSeconds(20)).untilTrue(unloaded);
+        assertThat(out.awaitCount(5, Duration.ofSeconds(10))).extracting(Message::payloadAsString)
+                .containsExactly("last-0", "last-1", "last-2", "last-3", "last-4");
     }
 }

@@ -16,6 +16,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /** A module file that cannot be used is a FAILED module with the reason, never a dead watcher (issue 8, items 3-4). */
 class ModuleFileErrorsTest {
@@ -170,5 +172,73 @@ class ModuleFileErrorsTest {
         } finally {
             watcher.close();
         }
+    }
+
+    private ModuleInfo info(String name) {
+        return server.module(name).orElseThrow();
+    }
+
+    /**
+     * Promise (operations.md "Deploying a module": "A module is a file in the modules folder; its name is the file
+     * name without .wasm"; "A file that cannot be used is a module error, never a silent skip ... the module shows
+     * FAILED in /actuator/wasi"). Was broken (review1, fixed): a file named like "my module.wasm" or "-beta.wasm" (nothing in the docs
+     * restricts names) is neither loaded nor shown anywhere but one log line: WasiServer.requireName throws an
+     * IllegalArgumentException before a slot exists, so there is no FAILED module, no counter, no meter.
+     * Cause (fixed): WasiServer.read/requireName (WasiServer.java:335, 368, 578), with start() (WasiServer.java:
+     * 129-136) and ModuleDirectoryWatcher.apply (ModuleDirectoryWatcher.java:205) only logging. Fix: document the
+     * name rule in operations.md and report such a file as a failed module (or under a reserved name) with a clear
+     * error, like a file too large.
+     */
+    @Test
+    void aFileWhoseNameIsNotAModuleNameIsAFailedModule() throws Exception {
+        Files.write(dir.resolve("my module.wasm"), Guests.relay("in", "out"));
+        server = new WasiServer(WasiConfig.builder().modulesDir(dir).watch(false).build());
+        server.start();
+
+        assertThat(server.modules()).as("what /actuator/wasi lists for the folder's only module file").isNotEmpty();
+        ModuleInfo failed = info("my module");
+        assertThat(failed.state()).isEqualTo(ModuleState.FAILED);
+        assertThat(failed.lastLoadFailed()).isTrue();
+        assertThat(failed.lastError()).contains("'my module.wasm'").contains("is not a module name")
+                .contains("letters, digits, '.', '_' and '-'");
+        assertThat(failed.counters().failedLoads()).isEqualTo(1);
+    }
+
+    /**
+     * Promise (operations.md "Deploying a module": a module is a file, "one that disappears is unloaded";
+     * architecture.md "The modules folder"). Was broken (review1, fixed): ModuleFiles.isWasm matches ".wasm" in any case, so
+     * "m.wasm" and "m.WASM" are two files of one module "m"; deleting the stray "m.WASM" unloads module "m" although
+     * its file "m.wasm" is still there, and nothing loads it again (the watcher keeps "m.wasm" as known and
+     * unchanged).
+     * Cause (fixed): ModuleFiles.moduleName/isWasm (ModuleFiles.java:24-31) and ModuleDirectoryWatcher.apply
+     * (ModuleDirectoryWatcher.java:191-197) unloading by name without checking that no other file still holds the
+     * module. Fix: accept only the exact ".wasm" extension (what WasiServer.newFileEvent's javadoc implies), or
+     * refuse a second file for a module name.
+     */
+    @Test
+    void onlyTheExactLowerCaseExtensionNamesAModule() throws Exception {
+        byte[] relay = Guests.relay("in", "out");
+        Files.write(dir.resolve("m.wasm"), relay);
+        server = new WasiServer(WasiConfig.builder().modulesDir(dir).watchQuietPeriod(Duration.ofMillis(200))
+                .watchPollInterval(Duration.ofMillis(300)).build());
+        server.start();
+        assertThat(info("m").state()).isEqualTo(ModuleState.SERVING);
+
+        Path stray = dir.resolve("m.WASM"); // e.g. copied from a case-insensitive file system, then noticed and deleted
+        Files.write(stray, Guests.relay("in", "stray-out"));
+        // A file written after the stray one: once the watcher has loaded it, it has seen the stray file too.
+        Files.write(dir.resolve("probe1.wasm"), Guests.relay("p", "q"));
+        await().atMost(Duration.ofSeconds(15)).until(() -> server.module("probe1").isPresent());
+        assertThat(info("m").counters().swaps()).as("m.WASM is not a file of module m").isZero();
+        assertThat(server.module("m.WASM")).isEmpty();
+        Files.delete(stray);
+        Files.write(dir.resolve("probe2.wasm"), Guests.relay("p", "q"));
+        await().atMost(Duration.ofSeconds(15)).until(() -> server.module("probe2").isPresent());
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(
+                () -> assertThat(server.module("m")).as("module m, whose file m.wasm is still in the folder")
+                        .isPresent());
+        assertThat(info("m").counters().swaps()).isZero();
+        assertThat(Files.exists(dir.resolve("m.wasm"))).isTrue();
     }
 }

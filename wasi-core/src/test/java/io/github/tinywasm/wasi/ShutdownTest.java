@@ -82,7 +82,7 @@ class ShutdownTest {
         assertThat(server.modules()).isEmpty();
         assertThat(errors.errors).isNotEmpty().first().satisfies(e -> {
             assertThat(e.kind()).isEqualTo(WasiModuleException.Kind.TIMEOUT);
-            assertThat(e.getMessage()).isEqualTo("module 'spinner': on_message was interrupted at the drain timeout (the module was being stopped or replaced)");
+            assertThat(e.getMessage()).isEqualTo("module 'spinner': on_message was interrupted at the drain timeout (the module was being loaded, stopped or replaced)");
         });
         assertTimeoutPreemptively(RETURNS, server::close);
     }
@@ -278,5 +278,55 @@ class ShutdownTest {
             release.countDown();
             guestLog.detachAppender(stuck);
         }
+    }
+
+    /**
+     * close() called by a Java subscriber (an @EventListener reacting to a "shutdown" message) must not wait for that
+     * subscriber, which is the caller: with a drain timeout of 60 s it would hang a minute, then interrupt itself.
+     */
+    @Test
+    void closeCalledFromAJavaSubscriberDoesNotWaitForItself() {
+        server = new WasiServer(WasiConfig.builder().drainTimeout(Duration.ofSeconds(60)).build());
+        server.load("m", Guests.relay("in", "out"));
+        java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean interrupted = new java.util.concurrent.atomic.AtomicBoolean();
+        server.subscribe("shutdown", msg -> {
+            server.close();
+            interrupted.set(Thread.currentThread().isInterrupted());
+            closed.set(true);
+        });
+
+        server.publish("shutdown", "now");
+
+        await().atMost(RETURNS).untilTrue(closed);
+        assertThat(interrupted).as("the closing subscriber was interrupted by its own close").isFalse();
+        assertThat(server.module("m")).isEmpty();
+    }
+
+    /**
+     * A first load whose init loops, with call-timeout 0 (no watchdog for calls): the load must fail within the drain
+     * timeout rather than hold start() (and the folder watcher) forever; the other modules of the folder load.
+     */
+    @Test
+    void aFirstLoadWhoseInitLoopsFailsAtTheDrainTimeoutWithoutACallTimeout() throws Exception {
+        java.nio.file.Files.write(dir.resolve("a-loops.wasm"), Guests.wat(Guests.relayWat("in", "out", "").replace(
+                "(func (export \"init\") (call $subscribe (i32.const 16) (i32.const 2) (i32.const 0)))",
+                "(func (export \"init\") (call $subscribe (i32.const 16) (i32.const 2) (i32.const 0)) (loop $l (br $l)))")));
+        java.nio.file.Files.write(dir.resolve("b-fine.wasm"), Guests.relay("in", "out"));
+        server = new WasiServer(WasiConfig.builder().modulesDir(dir).watch(false).callTimeout(Duration.ZERO)
+                .drainTimeout(Duration.ofMillis(500)).build());
+        Thread starter = new Thread(server::start, "test-start");
+        starter.setDaemon(true);
+        starter.start();
+
+        await().atMost(RETURNS).until(() -> !starter.isAlive());
+        ModuleInfo loops = server.module("a-loops").orElseThrow();
+        assertThat(loops.state()).isEqualTo(ModuleState.FAILED);
+        assertThat(loops.lastError()).contains("init").contains("drain timeout");
+        assertThat(server.module("b-fine").orElseThrow().state()).isEqualTo(ModuleState.SERVING);
+        Collector out = new Collector();
+        server.subscribe("out", out);
+        server.publish("in", "served");
+        assertThat(out.awaitCount(1)).extracting(Message::payloadAsString).containsExactly("served");
     }
 }

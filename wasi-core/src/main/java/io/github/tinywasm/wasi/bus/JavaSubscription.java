@@ -1,6 +1,7 @@
 package io.github.tinywasm.wasi.bus;
 
 import io.github.tinywasm.wasi.BusInterceptor;
+import io.github.tinywasm.wasi.DropReason;
 import io.github.tinywasm.wasi.Message;
 import io.github.tinywasm.wasi.Subscription;
 import io.github.tinywasm.wasi.WasiConfig;
@@ -12,9 +13,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A Java consumer on the bus, with a mailbox of its own: it receives messages in publish order on a pool
- * thread, never on the publisher's thread (so a slow consumer delays neither guests nor publishers, within
- * the mailbox's capacity).
+ * A Java consumer on the bus, with a mailbox of its own: it receives messages in publish order on a thread of the
+ * subscribers' pool ({@code wasi-subscriber-N}), never on the publisher's thread nor on the guests' workers. So a slow
+ * consumer delays neither guests nor publishers (within the mailbox's capacity); it holds one subscriber thread, and
+ * as many slow consumers as subscriber threads delay the other Java subscribers only. Drops (mailbox full, or queued
+ * when closed) are counted here and in the server's {@link SubscriberDrops}.
  */
 public final class JavaSubscription implements Subscription, TopicBus.Subscriber, Mailbox.Handler {
 
@@ -27,9 +30,11 @@ public final class JavaSubscription implements Subscription, TopicBus.Subscriber
     private final Runnable onClose;
     private final BusInterceptor interceptor;
     private final LongAdder dropped = new LongAdder();
+    private final SubscriberDrops drops;
 
     public JavaSubscription(String topic, Consumer<Message> consumer, WasiConfig config, Executor executor,
-            BusInterceptor interceptor, Runnable onClose) {
+            BusInterceptor interceptor, SubscriberDrops drops, Runnable onClose) {
+        this.drops = drops;
         this.topic = topic;
         this.consumer = consumer;
         this.config = config;
@@ -40,8 +45,10 @@ public final class JavaSubscription implements Subscription, TopicBus.Subscriber
 
     @Override
     public void offer(Message message) {
-        if (mailbox.offer(message, config.overflowPolicy(), config.publishTimeout()) != Mailbox.Offer.ACCEPTED) {
+        Mailbox.Offer result = mailbox.offer(message, config.overflowPolicy(), config.publishTimeout());
+        if (result != Mailbox.Offer.ACCEPTED) {
             dropped.increment();
+            drops.dropped(topic, result == Mailbox.Offer.FULL ? DropReason.MAILBOX_FULL : DropReason.CLOSED, 1);
         }
     }
 
@@ -63,6 +70,7 @@ public final class JavaSubscription implements Subscription, TopicBus.Subscriber
     @Override
     public void droppedAfterClose(int count) {
         dropped.add(count);
+        drops.dropped(topic, DropReason.CLOSED, count);
     }
 
     @Override
@@ -75,9 +83,17 @@ public final class JavaSubscription implements Subscription, TopicBus.Subscriber
         return dropped.sum();
     }
 
-    /** Waits up to {@code timeout} until every message queued for the consumer has been handled; returns whether it was. */
+    /**
+     * Waits up to {@code timeout} until every message queued for the consumer has been handled; returns whether it was.
+     * Called from the consumer itself it cannot wait (for itself) and returns false at once.
+     */
     public boolean awaitDelivered(Duration timeout) {
         return mailbox.awaitEmpty(timeout);
+    }
+
+    /** Messages queued for the consumer, not yet handled. */
+    public int queued() {
+        return mailbox.depth();
     }
 
     @Override
@@ -85,11 +101,19 @@ public final class JavaSubscription implements Subscription, TopicBus.Subscriber
         closeCounting();
     }
 
+    @Override
+    public int drainAndClose(Duration timeout) {
+        onClose.run(); // off the bus first: what it accepted is all it will get
+        mailbox.awaitEmpty(timeout);
+        return closeCounting();
+    }
+
     /** Ends the subscription; messages still queued are dropped and counted. Returns how many. */
     public int closeCounting() {
         onClose.run();
         int left = mailbox.close();
         dropped.add(left);
+        drops.dropped(topic, DropReason.CLOSED, left);
         return left;
     }
 }

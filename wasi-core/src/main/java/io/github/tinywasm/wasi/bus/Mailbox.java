@@ -156,7 +156,9 @@ public final class Mailbox {
                     return Offer.FULL;
                 }
             } else if (queue.size() >= capacity || congested()) {
-                Mailbox self = SERVING.get();
+                // The thread that paused this mailbox is its worker until it resumes, even when it serves another
+                // mailbox too (a Java subscriber that swaps a module): it must never wait for itself.
+                Mailbox self = pauser == Thread.currentThread() ? this : SERVING.get();
                 if (mustWait(self)) {
                     Offer refused = whenNoRoom(blockTimeout, self);
                     if (refused != null) {
@@ -464,12 +466,17 @@ public final class Mailbox {
 
     /**
      * Waits until every queued message has been handled (or the mailbox is paused with messages left), up to
-     * {@code timeout}. Returns whether the queue is empty.
+     * {@code timeout}. Returns whether the queue is empty. On the mailbox's own worker it returns false at once: the
+     * worker is busy in this call, and what is queued could only be handled after it returns.
      */
     public boolean awaitEmpty(Duration timeout) {
         long nanos = timeout.toNanos();
         lock.lock();
         try {
+            if (SERVING.get() == this) {
+                // Called by this mailbox's own worker (a consumer closing what it consumes): it would wait for itself.
+                return false;
+            }
             while ((!queue.isEmpty() && !paused) || running) {
                 if (nanos <= 0) {
                     break;

@@ -9,7 +9,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 import java.util.stream.Stream;
 
 /** Naming, listing, reading and hashing of module files ({@code users.wasm} is module {@code users}). */
@@ -25,9 +24,12 @@ public final class ModuleFiles {
         return isWasm(fileName) ? fileName.substring(0, fileName.length() - EXTENSION.length()) : fileName;
     }
 
-    /** Whether the name ends with {@code .wasm} (any case). */
+    /**
+     * Whether the name ends with exactly {@code .wasm}, in lower case: {@code m.WASM} is not a module file, so that two
+     * files never name one module (on a case-sensitive file system {@code m.wasm} and {@code m.WASM} can both exist).
+     */
     public static boolean isWasm(String fileName) {
-        return fileName.toLowerCase(Locale.ROOT).endsWith(EXTENSION);
+        return fileName.endsWith(EXTENSION) && fileName.length() > EXTENSION.length();
     }
 
     /** The {@code *.wasm} regular files of {@code dir}, sorted. */

@@ -10,6 +10,9 @@ import com.dylibso.chicory.wasi.WasiOptions;
 import com.dylibso.chicory.wasi.WasiPreview1;
 import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.ValType;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Set;
@@ -23,7 +26,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every pointer/length pair a guest passes is checked against its memory before it is read; a bad one
  * raises a {@link WasiModuleException} of kind {@link WasiModuleException.Kind#MEMORY}, which ends that
- * guest call only.
+ * guest call only. So does a topic that is empty, longer than {@value #MAX_TOPIC_BYTES} bytes or not valid UTF-8.
  */
 public final class HostBuilder {
 
@@ -143,7 +146,16 @@ public final class HostBuilder {
             throw new WasiModuleException(module, WasiModuleException.Kind.MEMORY,
                     function + ": topic length " + (len & 0xFFFFFFFFL) + " exceeds " + MAX_TOPIC_BYTES + " bytes");
         }
-        return new String(bytes(inst, function, "topic", ptr, len), StandardCharsets.UTF_8);
+        byte[] bytes = bytes(inst, function, "topic", ptr, len);
+        try {
+            // Strict: decoding with replacement would make different byte strings one topic (the Go original compares
+            // bytes), so a topic must be valid UTF-8.
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new WasiModuleException(module, WasiModuleException.Kind.MEMORY, function + ": topic is not valid UTF-8 ("
+                    + bytes.length + " bytes at " + (ptr & 0xFFFFFFFFL) + "); topics are UTF-8 text");
+        }
     }
 
     private byte[] bytes(Instance inst, String function, String what, long ptr, long len) {

@@ -100,6 +100,8 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     private final LongAdder delivered = new LongAdder();
     /** Messages delivered in the batch in progress (the mailbox's worker only), added to {@code delivered} after it. */
     private int deliveredInBatch;
+    /** Guest calls made for messages in the batch in progress (the mailbox's worker only), added to {@code calls} after it. */
+    private int callsInBatch;
     private final LongAdder errors = new LongAdder();
     private final LongAdder traps = new LongAdder();
     private final LongAdder timeouts = new LongAdder();
@@ -154,9 +156,13 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             boolean swap = old != null;
             WasmModule next;
             List<WasmModule> extras;
+            // With no call timeout, a first load's _start and init still get one drain timeout: one that loops must
+            // not hold start() or the folder watcher forever.
+            Long firstLoadDeadline = !swap && config.callTimeout().isZero()
+                    ? System.nanoTime() + config.drainTimeout().toNanos() : null;
             try {
                 WasmModule.Compiled compiled = WasmModule.compile(name, bytes, config);
-                next = WasmModule.instantiate(compiled, config, this, context.watchdog());
+                next = WasmModule.instantiate(compiled, config, this, context.watchdog(), firstLoadDeadline);
                 extras = instantiateExtras(compiled, next);
             } catch (WasiModuleException e) {
                 loadFailed(e, swap, t0);
@@ -186,6 +192,9 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
                     next.init();
                     for (WasmModule x : extras) {
                         x.init(); // its subscriptions stay its own: only the serving instance's reach the bus
+                    }
+                    if (firstLoadDeadline != null) {
+                        next.noDeadline(); // it serves now: no call timeout, as configured
                     }
                 } catch (WasiModuleException e) {
                     next.close();
@@ -431,9 +440,14 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             drop(DropReason.UNSUBSCRIBED, message);
             return;
         }
+        if (!m.hasHandler()) {
+            drop(DropReason.NO_HANDLER, message);
+            return;
+        }
         BusInterceptor.Scope scope = context.interceptor().beforeProcess(name, message);
         Throwable failure = null;
         try {
+            callsInBatch++; // only messages that reach the guest are guest calls; drops above are not
             WasiModuleException cleanup = m.deliver(message);
             deliveredInBatch++;
             if (cleanup != null) {
@@ -462,8 +476,9 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     public void batchDone(int count, long nanos) {
         delivered.add(deliveredInBatch); // once per batch: an atomic add per message is a fence on the hot path
         deliveredInBatch = 0;
-        calls.add(count);
-        callNanos.add(nanos);
+        calls.add(callsInBatch);
+        callsInBatch = 0;
+        callNanos.add(nanos); // calls are counted per guest call, in handle and serveHttp
         MDC.remove(MDC_KEY);
     }
 
@@ -552,6 +567,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             return;
         }
         try {
+            calls.increment();
             work.complete(instance.serveHttp(work.request, work.middleware, config.http().maxResponseSize(),
                     this::sideError));
         } catch (WasiModuleException e) {

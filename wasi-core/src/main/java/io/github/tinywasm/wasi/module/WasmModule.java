@@ -194,6 +194,16 @@ public final class WasmModule implements AutoCloseable {
      * @throws WasiModuleException with the module's name and a specific reason
      */
     static WasmModule instantiate(Compiled compiled, WasiConfig config, HostServices services, CallWatchdog watchdog) {
+        return instantiate(compiled, config, services, watchdog, null);
+    }
+
+    /**
+     * As {@link #instantiate(Compiled, WasiConfig, HostServices, CallWatchdog)}, with every call into the instance
+     * (its {@code _start} included) interrupted at {@code deadline} ({@link System#nanoTime()}; {@code null}: none)
+     * until {@link #noDeadline()}.
+     */
+    static WasmModule instantiate(Compiled compiled, WasiConfig config, HostServices services, CallWatchdog watchdog,
+            Long deadline) {
         String name = compiled.name();
         com.dylibso.chicory.wasm.WasmModule parsed = compiled.parsed();
         MemoryLimits limits = compiled.limits();
@@ -204,6 +214,9 @@ public final class WasmModule implements AutoCloseable {
         Binding binding = new Binding(name, services);
         HttpImports httpImports = new HttpImports(name);
         CallWatchdog.Guard guard = watchdog.guard(name);
+        if (deadline != null) {
+            guard.interruptAfter(deadline);
+        }
         WasmModule module = null;
         try {
             Instance.Builder builder = Instance.builder(parsed)
@@ -590,7 +603,7 @@ public final class WasmModule implements AutoCloseable {
         if (interruptedBy != CallWatchdog.NOT_INTERRUPTED || e instanceof ChicoryInterruptedException) {
             return new WasiModuleException(name, Kind.TIMEOUT, export + " was interrupted" + switch (interruptedBy) {
                 case CallWatchdog.CALL_TIMEOUT -> " after exceeding the call timeout";
-                case CallWatchdog.DEADLINE -> " at the drain timeout (the module was being stopped or replaced)";
+                case CallWatchdog.DEADLINE -> " at the drain timeout (the module was being loaded, stopped or replaced)";
                 default -> "";
             }, e);
         }

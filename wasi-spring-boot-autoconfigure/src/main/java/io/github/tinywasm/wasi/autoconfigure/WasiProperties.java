@@ -37,6 +37,8 @@ import org.springframework.util.unit.DataSize;
  * @param maxModuleSize Largest module file accepted; a larger one fails to load, by its size, before it is read.
  * @param callTimeout Longest one guest call may run before it is interrupted (0 = no limit).
  * @param workerThreads Threads shared by all module mailboxes (0 = one per CPU core, at least 2).
+ * @param subscriberThreads Threads shared by the Java subscribers' mailboxes, the event bridge's included, apart from
+ *     the modules' (0 = one per CPU core, at least 2). A slow listener holds one of them, never a module's thread.
  * @param preopenedDirs Host folders pre-opened for guests through WASI, by guest path. Empty: no file-system
  *     access.
  * @param websocket WebSocket endpoint settings.
@@ -62,6 +64,7 @@ public record WasiProperties(
         @DefaultValue("64MB") DataSize maxModuleSize,
         @DefaultValue("10s") Duration callTimeout,
         @DefaultValue("0") int workerThreads,
+        @DefaultValue("0") int subscriberThreads,
         @Nullable Map<String, Path> preopenedDirs,
         @DefaultValue WebSocket websocket,
         @DefaultValue Events events,
@@ -311,6 +314,9 @@ public record WasiProperties(
                 .http(httpConfig());
         if (workerThreads > 0) {
             b.workerThreads(workerThreads);
+        }
+        if (subscriberThreads > 0) {
+            b.subscriberThreads(subscriberThreads);
         }
         return b.build();
     }

@@ -54,6 +54,7 @@ final class WasiPropertiesValidator implements Validator {
         c.notNegative("drain-timeout", p.drainTimeout());
         c.notNegative("call-timeout", p.callTimeout());
         c.check(p.workerThreads() >= 0, "worker-threads", p.workerThreads(), "must be 0 (one per core) or more");
+        c.check(p.subscriberThreads() >= 0, "subscriber-threads", p.subscriberThreads(), "must be 0 (one per core) or more");
         long memory = p.maxMemory().toBytes();
         c.check(memory == 0 || (memory >= WasiConfig.PAGE_SIZE && memory <= MAX_MEMORY), "max-memory", p.maxMemory(),
                 "must be 0 (no limit) or between 64KB and 4GB");

@@ -66,7 +66,8 @@ class WasiAutoConfigurationTests {
     void propertiesReachTheEngineConfiguration() {
         runner().withPropertyValues("tinywasm.wasi.engine=interpreter", "tinywasm.wasi.mailbox.capacity=7",
                 "tinywasm.wasi.mailbox.overflow=drop", "tinywasm.wasi.max-memory=1MB", "tinywasm.wasi.call-timeout=2s",
-                "tinywasm.wasi.worker-threads=3", "tinywasm.wasi.watch=false").run(context -> {
+                "tinywasm.wasi.worker-threads=3", "tinywasm.wasi.subscriber-threads=5", "tinywasm.wasi.watch=false")
+                .run(context -> {
                     WasiConfig config = context.getBean(WasiServer.class).config();
                     assertThat(config.engine()).isEqualTo(Engine.INTERPRETER);
                     assertThat(config.mailboxCapacity()).isEqualTo(7);
@@ -74,6 +75,7 @@ class WasiAutoConfigurationTests {
                     assertThat(config.maxMemoryBytes()).isEqualTo(1024 * 1024);
                     assertThat(config.callTimeout()).hasSeconds(2);
                     assertThat(config.workerThreads()).isEqualTo(3);
+                    assertThat(config.subscriberThreads()).isEqualTo(5);
                     assertThat(config.watch()).isFalse();
                 });
     }

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** Real WebSocket clients for the tests: the JDK's, which reads everything, and a raw socket, which can stall. */
 public final class WebSocketClients {
@@ -199,6 +200,52 @@ public final class WebSocketClients {
             return false;
         } catch (IOException e) {
             return true; // reset by the server
+        }
+    }
+
+    /**
+     * A client on a slow link: reads {@code chunk} bytes every {@code periodMillis} (the sleep is the client's
+     * behaviour, not a synchronisation).
+     */
+    public static final class Throttled implements AutoCloseable {
+        final Socket socket;
+        final Thread reader;
+        /** Bytes read so far. */
+        public final AtomicLong bytes = new AtomicLong();
+        volatile boolean stop;
+
+        public Throttled(int port, String topic, int chunk, long periodMillis) throws IOException {
+            String[] status = new String[1];
+            socket = rawHandshake(port, "/ws?topic=" + topic, null, 4096, status);
+            if (!status[0].startsWith("HTTP/1.1 101")) {
+                throw new IllegalStateException("handshake refused: " + status[0]);
+            }
+            reader = new Thread(() -> {
+                byte[] buffer = new byte[chunk];
+                try {
+                    socket.setSoTimeout(0);
+                    InputStream in = socket.getInputStream();
+                    while (!stop) {
+                        int n = in.read(buffer);
+                        if (n < 0) {
+                            return;
+                        }
+                        bytes.addAndGet(n);
+                        TimeUnit.MILLISECONDS.sleep(periodMillis);
+                    }
+                } catch (IOException | InterruptedException e) {
+                    // closed
+                }
+            }, "throttled-client");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        @Override
+        public void close() throws IOException {
+            stop = true;
+            reader.interrupt();
+            socket.close();
         }
     }
 }

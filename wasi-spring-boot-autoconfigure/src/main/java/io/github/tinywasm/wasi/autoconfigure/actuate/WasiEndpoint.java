@@ -77,7 +77,9 @@ public class WasiEndpoint {
         for (ModuleInfo m : server.modules()) {
             modules.put(m.name(), ModuleDescriptor.of(m));
         }
-        return new ModulesDescriptor(server.isRunning(), server.publishedCount(),
+        Map<String, Long> subscriberDrops = new LinkedHashMap<>();
+        server.subscriberDrops().forEach((reason, n) -> subscriberDrops.put(Counters.camelCase(reason.name()), n));
+        return new ModulesDescriptor(server.isRunning(), server.publishedCount(), subscriberDrops,
                 location != null ? location.location() : null, modules, cluster != null ? cluster.state() : null);
     }
 
@@ -123,13 +125,15 @@ public class WasiEndpoint {
      *
      * @param running whether the server runs
      * @param published messages published on the bus so far
+     * @param subscriberDropped messages that did not reach a Java subscriber (the event bridge included), by reason
      * @param location where modules come from ({@code tinywasm.wasi.modules-dir}), or {@code null}
      * @param modules every module, by name
      * @param cluster this node's cluster state (node id, connection, outbox, streams read and their lag), or
      *     {@code null} when it is not in a cluster
      */
-    public record ModulesDescriptor(boolean running, long published, @Nullable String location,
-            Map<String, ModuleDescriptor> modules, @Nullable ClusterState cluster) implements OperationResponseBody {}
+    public record ModulesDescriptor(boolean running, long published, Map<String, Long> subscriberDropped,
+            @Nullable String location, Map<String, ModuleDescriptor> modules, @Nullable ClusterState cluster)
+            implements OperationResponseBody {}
 
     /**
      * One module.

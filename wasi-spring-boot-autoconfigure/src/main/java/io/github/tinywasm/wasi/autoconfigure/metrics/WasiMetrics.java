@@ -43,6 +43,8 @@ import org.springframework.beans.factory.DisposableBean;
  *   <li>{@code wasi.module.loads} (timer, outcome = success | failure: first loads of a module) and
  *       {@code wasi.module.swaps} (timer, outcome: hot swaps of a serving module)
  *   <li>{@code wasi.bus.published} (function counter: every message on the bus)
+ *   <li>{@code wasi.subscriber.messages.dropped} (function counter, reason = mailbox-full | closed: messages that did
+ *       not reach a Java subscriber, the event bridge included; not tagged by module)
  *   <li>{@code wasi.websocket.sessions} (gauge), {@code wasi.websocket.frames.sent},
  *       {@code wasi.websocket.frames.dropped}, {@code wasi.websocket.sessions.stalled},
  *       {@code wasi.websocket.replays} (outcome = recovered | reset), {@code wasi.websocket.sessions.lagging}
@@ -89,6 +91,13 @@ public class WasiMetrics implements MeterBinder, DisposableBean {
         }
         FunctionCounter.builder("wasi.bus.published", server, WasiServer::publishedCount).baseUnit(BaseUnits.MESSAGES)
                 .description("Messages published on the bus, by guests and the application").register(registry);
+        for (DropReason reason : List.of(DropReason.MAILBOX_FULL, DropReason.CLOSED)) {
+            FunctionCounter.builder("wasi.subscriber.messages.dropped", server,
+                            s -> s.subscriberDrops().getOrDefault(reason, 0L))
+                    .tag("reason", reason.tag()).baseUnit(BaseUnits.MESSAGES)
+                    .description("Messages that did not reach a Java subscriber (the event bridge included)")
+                    .register(registry);
+        }
         TopicFanOut ws = webSocket;
         if (ws != null) {
             Gauge.builder("wasi.websocket.sessions", ws, TopicFanOut::sessionCount)

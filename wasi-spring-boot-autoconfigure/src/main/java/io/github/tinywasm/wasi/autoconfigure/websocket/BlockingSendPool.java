@@ -20,9 +20,13 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *   <li>the pool never grows, so however many clients stall, at most {@link #size()} threads can wait in a send;
  *   <li>a send that waits longer than {@link #PINNED_MILLIS} marks its client slow, and a slow client is written
  *       asynchronously from then on (see {@link JsrClientChannel});
+ *   <li>so does a turn whose sends wait longer than that in all (many sends of a few ms each: a slow link), so one
+ *       client holds a sender for about {@link #PINNED_MILLIS} at most;
  *   <li>while every sender waits in a send that long, the pool is saturated: new batches go out asynchronously,
  *       and a watch ({@code wasi-ws-send-watch}, every {@link #WATCH_MILLIS} ms) moves queued batches to the
- *       asynchronous path too, so healthy clients wait tens of milliseconds at most, never a send time limit.
+ *       asynchronous path too; it also moves every batch that has waited in the queue longer than
+ *       {@link #QUEUED_MILLIS} (the senders are busy with slow clients that are not yet known as such). So healthy
+ *       clients wait tens of milliseconds at most, never a send time limit.
  * </ul>
  *
  * <p>Threads are started on first use. Each sender publishes the start of its current send in
@@ -34,6 +38,8 @@ final class BlockingSendPool {
     static final long PINNED_MILLIS = 100;
     /** How often the watch checks for a saturated pool. */
     static final long WATCH_MILLIS = 10;
+    /** A batch queued this long for a sender goes out asynchronously instead. */
+    static final long QUEUED_MILLIS = 50;
 
     /** A batch the pool can write blocking on a sender, or hand to the asynchronous path. */
     interface Task extends Runnable {
@@ -81,7 +87,7 @@ final class BlockingSendPool {
             if (saturated()) {
                 return false;
             }
-            senders.execute(task);
+            senders.execute(new Queued(task, System.nanoTime()));
             return true;
         } catch (RejectedExecutionException e) {
             return false; // shut down: the caller writes asynchronously
@@ -119,19 +125,43 @@ final class BlockingSendPool {
         return true;
     }
 
-    /** While saturated, hands every queued batch to the asynchronous path. */
+    /**
+     * While saturated, hands every queued batch to the asynchronous path; otherwise those that waited longer than
+     * {@link #QUEUED_MILLIS} (the queue is in order: the oldest first).
+     */
     private void rescue() {
-        if (senders.getQueue().isEmpty() || !saturated()) {
+        if (senders.getQueue().isEmpty()) {
             return;
         }
         List<Runnable> queued = new ArrayList<>();
-        senders.getQueue().drainTo(queued);
+        if (saturated()) {
+            senders.getQueue().drainTo(queued);
+        } else {
+            long now = System.nanoTime();
+            long limit = TimeUnit.MILLISECONDS.toNanos(QUEUED_MILLIS);
+            for (Runnable r : senders.getQueue()) {
+                if (now - ((Queued) r).at() <= limit) {
+                    break;
+                }
+                if (senders.getQueue().remove(r)) { // else a sender took it meanwhile
+                    queued.add(r);
+                }
+            }
+        }
         for (Runnable r : queued) {
             try {
-                ((Task) r).runAsync();
+                ((Queued) r).task().runAsync();
             } catch (RuntimeException e) {
                 TopicFanOut.log.warn("WebSocket send rescue failed: {}", e.toString(), e);
             }
+        }
+    }
+
+    /** A batch in the senders' queue, since {@code at} ({@link System#nanoTime()}). */
+    private record Queued(Task task, long at) implements Runnable {
+        @Override
+        public void run() {
+            task.run();
         }
     }
 

@@ -43,5 +43,11 @@ interface ClientChannel {
 
         /** Writing failed; the session is broken. */
         void failed(Throwable cause);
+
+        /**
+         * Some of the frames went out (or were taken by the writer): the client makes progress, however slowly.
+         * Called any number of times before {@link #written()}, from any thread; must be cheap and must not block.
+         */
+        void progressed();
     }
 }

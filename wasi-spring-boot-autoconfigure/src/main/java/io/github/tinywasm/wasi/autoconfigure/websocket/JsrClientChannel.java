@@ -19,9 +19,16 @@ import org.springframework.web.socket.WebSocketSession;
  *   <li>blocking sends on a {@link BlockingSendPool} sender, up to {@value #FRAMES_PER_TURN} frames per turn
  *       before the sender serves other clients: the fast path, while the client keeps up;
  *   <li>asynchronous sends, one frame after the other (JSR-356 allows one message in progress per session):
- *       no thread waits for the client. Used from the first send that waited longer than
- *       {@link BlockingSendPool#PINNED_MILLIS} (the client is slow, for the rest of the session), and for every
- *       client while the pool is saturated.
+ *       no thread waits for the client. Used from the first turn whose sends waited longer than
+ *       {@link BlockingSendPool#PINNED_MILLIS} in all (one long send, or many sends of a few ms each on a slow link:
+ *       the client is slow, for the rest of the session; the turn ends there and the rest of its batch goes
+ *       asynchronously), and for every client while the pool is saturated. So a sender is held by one client for
+ *       about {@code PINNED_MILLIS} at most, plus one send.
+ * </ul>
+ *
+ * <p>Every frame written reports progress to the fan-out ({@link WriteCallback#progressed()}): a slow client is
+ * ended as stalled only when none of its frames went out for the send time limit, not when a batch takes long.
+ * <ul>
  * </ul>
  *
  * <p>Closing uses Tomcat's session properties to bound how long a close may wait for a write in progress
@@ -50,6 +57,9 @@ final class JsrClientChannel implements ClientChannel {
 
         @Override
         public void failed(Throwable cause) {}
+
+        @Override
+        public void progressed() {}
     };
 
     private final WebSocketSession session;
@@ -146,6 +156,7 @@ final class JsrClientChannel implements ClientChannel {
         @Override
         public void run() {
             int budget = FRAMES_PER_TURN;
+            long blocked = 0; // time this turn spent waiting in sends
             boolean more = false;
             Turn turn = TURN.get();
             turn.sender = this;
@@ -165,11 +176,16 @@ final class JsrClientChannel implements ClientChannel {
                                     basic.sendBinary(ByteBuffer.wrap(frame.bytes()));
                                 }
                             } finally {
-                                if (pool.sent() > PINNED_NANOS) {
-                                    slow = true;
+                                blocked += pool.sent();
+                                if (blocked > PINNED_NANOS) {
+                                    slow = true; // one long send, or many slow ones: it goes asynchronously
                                 }
                             }
                             next++;
+                            done.progressed();
+                            if (slow) {
+                                break;
+                            }
                         }
                     } catch (IOException | RuntimeException e) {
                         finish().failed(e);
@@ -243,6 +259,9 @@ final class JsrClientChannel implements ClientChannel {
         private void pump() {
             List<WireFrame> batch = frames;
             while (true) {
+                if (next > 0) {
+                    done.progressed(); // the previous frame went out (or failed: then the batch ends here)
+                }
                 Throwable error = failure;
                 if (error != null || next == batch.size()) {
                     WriteCallback callback = done;

@@ -47,8 +47,13 @@ final class ReactiveClientChannel implements ClientChannel {
 
     @Override
     public void write(List<WireFrame> frames, WriteCallback done) {
-        Flux<WebSocketMessage> messages = Flux.fromIterable(frames).map(frame -> frame.text()
-                ? session.textMessage(frame.asText()) : session.binaryMessage(factory -> factory.wrap(frame.bytes())));
+        // The writer takes the next frames as the connection takes the previous ones: each one it takes is progress.
+        Flux<WebSocketMessage> messages = Flux.fromIterable(frames)
+                .map(frame -> {
+                    done.progressed();
+                    return frame.text() ? session.textMessage(frame.asText())
+                            : session.binaryMessage(factory -> factory.wrap(frame.bytes()));
+                });
         session.send(messages).subscribe(null, done::failed, done::written);
     }
 

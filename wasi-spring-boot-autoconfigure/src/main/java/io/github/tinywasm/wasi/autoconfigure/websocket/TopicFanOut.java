@@ -406,7 +406,7 @@ public class TopicFanOut implements WebSocketBroadcaster, SmartLifecycle, Dispos
         return true;
     }
 
-    /** Aborts, once each, the sessions whose write has waited longer than the send time limit. */
+    /** Aborts, once each, the sessions whose write has made no progress for longer than the send time limit. */
     void sweep() {
         long now = System.nanoTime();
         long limit = sendTimeLimit.toNanos();

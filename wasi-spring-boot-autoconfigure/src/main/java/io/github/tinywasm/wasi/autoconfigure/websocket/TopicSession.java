@@ -61,6 +61,8 @@ final class TopicSession {
     private long inFlightBytes;
     private boolean writing;
     private long writeStartedAt;
+    /** When the write in flight last made progress (a frame went out); written without the monitor. */
+    private volatile long progressAt;
     private State state = State.OPEN;
     private @Nullable Runnable afterWrite;
 
@@ -225,11 +227,13 @@ final class TopicSession {
     }
 
     /**
-     * Decides that this client stalled when its write has waited longer than {@code limitNanos}. True only
-     * once: the caller then counts it and aborts the channel.
+     * Decides that this client stalled when its write has made no progress (no frame went out) for longer than
+     * {@code limitNanos}: a client on a slow link whose batch takes longer than that, frame after frame, is not
+     * stalled. True only once: the caller then counts it and aborts the channel.
      */
     synchronized boolean stalled(long now, long limitNanos) {
-        if (state != State.OPEN || !writing || writeStartedAt == 0 || now - writeStartedAt <= limitNanos) {
+        if (state != State.OPEN || !writing || writeStartedAt == 0
+                || now - Math.max(writeStartedAt, progressAt) <= limitNanos) {
             return false;
         }
         state = State.CLOSING;
@@ -298,6 +302,11 @@ final class TopicSession {
         @Override
         public void failed(Throwable cause) {
             complete(cause);
+        }
+
+        @Override
+        public void progressed() {
+            progressAt = System.nanoTime();
         }
 
         private void complete(@Nullable Throwable cause) {

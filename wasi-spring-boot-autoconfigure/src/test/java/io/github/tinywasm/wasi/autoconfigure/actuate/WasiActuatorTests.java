@@ -19,6 +19,8 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
 
 /** The endpoint, its web extension and the health indicator against a real server with real modules. */
 class WasiActuatorTests {
@@ -105,6 +107,33 @@ class WasiActuatorTests {
             assertThat(response.getBody().toString()).contains("READ_ONLY", "classpath:wasm, which is read-only");
             assertThat(endpoint.modules().modules()).containsOnlyKeys("packaged");
             assertThat(endpoint.modules().location()).isEqualTo("classpath:wasm");
+        }
+    }
+
+    /**
+     * Attack that held (review1): a module name with dots ("chat.v2", from chat.v2.wasm) is reachable as
+     * /actuator/wasi/chat.v2 over real HTTP, for reading and for a reload.
+     */
+    @Test
+    void aModuleNameWithDotsWorksOverHttp() throws Exception {
+        Files.write(modules.resolve("chat.v2.wasm"), Guests.relay("in", "out"));
+        try (ConfigurableApplicationContext context = new SpringApplicationBuilder(
+                io.github.tinywasm.wasi.autoconfigure.it.TestApplication.class)
+                .properties("server.port=0", "tinywasm.wasi.modules-dir=" + modules, "tinywasm.wasi.watch=false",
+                        "management.endpoints.web.exposure.include=wasi")
+                .run()) {
+            int port = context.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            java.net.URI uri = java.net.URI.create("http://localhost:" + port + "/actuator/wasi/chat.v2");
+            java.net.http.HttpResponse<String> one = http.send(java.net.http.HttpRequest.newBuilder(uri).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(one.statusCode()).isEqualTo(200);
+            assertThat(one.body()).contains("\"name\":\"chat.v2\"");
+            java.net.http.HttpResponse<String> reload = http.send(java.net.http.HttpRequest.newBuilder(uri)
+                    .header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(reload.statusCode()).isEqualTo(200);
         }
     }
 }

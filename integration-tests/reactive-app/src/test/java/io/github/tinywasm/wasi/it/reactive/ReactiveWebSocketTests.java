@@ -8,6 +8,10 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.util.ClassUtils;
+import io.netty.channel.ChannelOption;
+import org.springframework.boot.reactor.netty.NettyServerCustomizer;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 
 /** The WebSocket suite on WebFlux with Reactor Netty, with the starter's real dependency set. */
 class ReactiveWebSocketTests extends WebSocketEndpointSuite {
@@ -32,5 +36,19 @@ class ReactiveWebSocketTests extends WebSocketEndpointSuite {
         // the starter brought no servlet stack with it
         assertThat(ClassUtils.isPresent("jakarta.servlet.Servlet", null)).isFalse();
         assertThat(ClassUtils.isPresent("org.apache.catalina.startup.Tomcat", null)).isFalse();
+    }
+
+    @Override
+    protected Class<?> smallSendBuffers() {
+        return SmallSocketBuffers.class;
+    }
+
+    /** Small kernel send buffers, so that a client on a slow link holds its sends back at once. */
+    @Configuration(proxyBeanMethods = false)
+    static class SmallSocketBuffers {
+        @Bean
+        NettyServerCustomizer smallSendBuffers() {
+            return server -> server.childOption(ChannelOption.SO_SNDBUF, 16384);
+        }
     }
 }
