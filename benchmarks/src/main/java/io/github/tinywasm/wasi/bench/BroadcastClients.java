@@ -109,20 +109,30 @@ final class BroadcastClients implements AutoCloseable {
         }
     }
 
-    /** Runs {@code probe} every 50 ms until every client has received a probe frame (so it is subscribed). */
+    /**
+     * Broadcasts probes until every client has received one (so it is subscribed). The next probe goes only when
+     * the previous one has stopped reaching clients for a second: probes sent faster than the server fans them
+     * out would queue behind each other (N frames each) and delay the measured broadcasts.
+     */
     void awaitProbe(Runnable probe, int timeoutSeconds) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
-        long next = 0;
-        while (probed.get() < clients.size()) {
+        probe.run();
+        int seen = probed.get();
+        long progressAt = System.nanoTime();
+        while (seen < clients.size()) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("only " + probed.get() + " of " + clients.size()
+                throw new IllegalStateException("only " + seen + " of " + clients.size()
                         + " clients received a probe within " + timeoutSeconds + " s");
             }
-            if (System.nanoTime() >= next) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+            int now = probed.get();
+            if (now != seen) {
+                seen = now;
+                progressAt = System.nanoTime();
+            } else if (System.nanoTime() - progressAt > TimeUnit.SECONDS.toNanos(1)) {
                 probe.run();
-                next = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(250);
+                progressAt = System.nanoTime();
             }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
         }
     }
 

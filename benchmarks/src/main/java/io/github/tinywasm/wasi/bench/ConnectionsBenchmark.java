@@ -63,6 +63,7 @@ public final class ConnectionsBenchmark {
         System.out.printf("== Connections: N idle /ws and STOMP clients on loopback, server JVM -Xmx%s, %d cores;"
                 + " load average at start %s%n", SERVER_HEAP, Runtime.getRuntime().availableProcessors(), load);
         List<Result[]> rows = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
         try (ServerProcess server = ServerProcess.start(SERVER_HEAP, tomcat)) {
             System.out.println("   server: " + server.settings);
             // Tomcat counts the acceptor waiting for the next connection as one
@@ -77,33 +78,51 @@ public final class ConnectionsBenchmark {
             System.out.printf("%8s | %-38s | %-38s%n", "", "wasi /ws?topic= (ws_broadcast)", "STOMP simple broker");
             System.out.printf("%8s | %9s %8s %8s %8s | %9s %8s %8s %8s%n", "clients", "heap/conn", "p50 ms",
                     "p95 ms", "p99 ms", "heap/conn", "p50 ms", "p95 ms", "p99 ms");
+            boolean[] failed = new boolean[2];
             for (int n : steps) {
-                Result w;
-                Result s;
-                try {
-                    w = measure(server, n, false, seq, idle);
+                Result[] row = new Result[2];
+                String[] cells = new String[2];
+                for (int side = 0; side < 2; side++) {
+                    if (failed[side]) {
+                        cells[side] = String.format("%-38s", "not run (failed at a smaller count)");
+                        continue;
+                    }
+                    try {
+                        row[side] = measure(server, n, side == 1, seq, idle);
+                        Result r = row[side];
+                        cells[side] = String.format("%5.1f KiB %8.1f %8.1f %8.1f", r.heapPerClientBytes() / 1024,
+                                r.percentile(50), r.percentile(95), r.percentile(99));
+                    } catch (RuntimeException e) {
+                        // larger counts would fail too: report what was measured, and why this was not
+                        failed[side] = true;
+                        cells[side] = String.format("%-38s", "failed (below)");
+                        failures.add(String.format("%s at %d clients: %s", side == 0 ? "wasi" : "STOMP", n,
+                                e.getMessage()));
+                    }
                     seq += BROADCASTS + WARMUP;
-                    s = measure(server, n, true, seq, idle);
-                    seq += BROADCASTS + WARMUP;
-                } catch (RuntimeException e) {
-                    // larger steps would fail too: report what was measured, and why this step was not
-                    System.out.printf("%8d | failed: %s%n", n, e.getMessage());
+                }
+                rows.add(row);
+                System.out.printf("%8d | %s | %s%n", n, cells[0], cells[1]);
+                if (failed[0] && failed[1]) {
                     break;
                 }
-                rows.add(new Result[] {w, s});
-                System.out.printf("%8d | %5.1f KiB %8.1f %8.1f %8.1f | %5.1f KiB %8.1f %8.1f %8.1f%n", n,
-                        w.heapPerClientBytes() / 1024, w.percentile(50), w.percentile(95), w.percentile(99),
-                        s.heapPerClientBytes() / 1024, s.percentile(50), s.percentile(95), s.percentile(99));
             }
+        }
+        for (String f : failures) {
+            System.out.println("   failed: " + f);
         }
         int cores = Runtime.getRuntime().availableProcessors();
         System.out.printf("   shootout (largest N tested with p95 < %.0f ms): wasi %s, STOMP %s; per core: %s, %s%n",
-                SHOOTOUT_P95_MS, shootout(rows, 0), shootout(rows, 1), perCore(rows, 0, cores), perCore(rows, 1, cores));
+                SHOOTOUT_P95_MS, shootout(rows, 0, 1), shootout(rows, 1, 1), shootout(rows, 0, cores), shootout(rows, 1, cores));
         for (Result[] row : rows) {
-            System.out.printf("   %d clients: connected and subscribed in %.1f s (wasi), %.1f s (STOMP); clients' heap"
-                    + " in this JVM %.1f KiB per connection (wasi), %.1f KiB (STOMP)%n", row[0].clients(),
-                    row[0].connectSeconds(), row[1].connectSeconds(), row[0].clientHeapPerClientBytes() / 1024,
-                    row[1].clientHeapPerClientBytes() / 1024);
+            for (int side = 0; side < 2; side++) {
+                Result r = row[side];
+                if (r != null) {
+                    System.out.printf("   %s %d clients: connected and subscribed in %.1f s; clients' heap in this JVM"
+                            + " %.1f KiB per connection%n", side == 0 ? "wasi " : "STOMP", r.clients(),
+                            r.connectSeconds(), r.clientHeapPerClientBytes() / 1024);
+                }
+            }
         }
         System.out.println("   load average at end " + loadAverage());
     }
@@ -121,6 +140,7 @@ public final class ConnectionsBenchmark {
             clients.connect(uri, n);
             clients.awaitProbe(() -> server.send(side + " P"), 120);
             double connectSeconds = (System.nanoTime() - t0) / 1e9;
+            progress("%s %d: connected and subscribed in %.1f s", side, n, connectSeconds);
             long heapN = Long.parseLong(server.ask("heap", 120));
             long clientHeapN = heapAfterGc();
             double[] latencies = new double[BROADCASTS];
@@ -131,15 +151,18 @@ public final class ConnectionsBenchmark {
                 server.send(side + " " + seq);
                 long last;
                 try {
-                    last = round.lastReceipt.get(BROADCAST_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                    // the first may wait behind probes still being fanned out
+                    last = round.lastReceipt.get(i == 0 ? 4 * BROADCAST_TIMEOUT_SECONDS : BROADCAST_TIMEOUT_SECONDS,
+                            TimeUnit.SECONDS);
                 } catch (TimeoutException e) {
                     throw new IllegalStateException(side + " broadcast " + seq + ": " + round.missing.get() + " of "
-                            + n + " clients did not receive it within " + BROADCAST_TIMEOUT_SECONDS + " s");
+                            + n + " clients did not receive it within " + (i == 0 ? 4 : 1) * BROADCAST_TIMEOUT_SECONDS + " s");
                 }
                 if (i >= WARMUP) {
                     latencies[i - WARMUP] = (last - sent) / 1e6;
                 }
             }
+            progress("%s %d: %d broadcasts done", side, n, WARMUP + BROADCASTS);
             return new Result(n, (double) (heapN - heap0) / n, (double) (clientHeapN - clientHeap0) / n,
                     connectSeconds, latencies);
         } finally {
@@ -163,24 +186,21 @@ public final class ConnectionsBenchmark {
         }
     }
 
-    private static String shootout(List<Result[]> rows, int side) {
+    /**
+     * The largest count tested whose p95 is under the criterion, divided by {@code divisor}: {@code ">= N"} when
+     * every count tested passed (the limit lies beyond), {@code "none"} when none did.
+     */
+    private static String shootout(List<Result[]> rows, int side, int divisor) {
         int best = 0;
-        boolean all = true;
+        boolean all = !rows.isEmpty();
         for (Result[] row : rows) {
-            if (row[side].percentile(95) < SHOOTOUT_P95_MS) {
+            if (row[side] != null && row[side].percentile(95) < SHOOTOUT_P95_MS) {
                 best = Math.max(best, row[side].clients());
             } else {
                 all = false;
             }
         }
-        return (all ? ">= " : "") + best;
-    }
-
-    private static String perCore(List<Result[]> rows, int side, int cores) {
-        String s = shootout(rows, side);
-        boolean atLeast = s.startsWith(">= ");
-        int n = Integer.parseInt(atLeast ? s.substring(3) : s);
-        return (atLeast ? ">= " : "") + n / cores;
+        return best == 0 ? "none" : (all ? ">= " : "") + best / divisor;
     }
 
     private static int[] steps() {
@@ -222,6 +242,11 @@ public final class ConnectionsBenchmark {
                         + " ports) is too small for " + max + " clients: widen net.ipv4.ip_local_port_range");
             }
         }
+    }
+
+    /** A progress line on standard error, apart from the table. */
+    private static void progress(String format, Object... args) {
+        System.err.printf("   [%tT] %s%n", System.currentTimeMillis(), String.format(format, args));
     }
 
     /** This JVM's heap used after full collections (the clients' side). */
