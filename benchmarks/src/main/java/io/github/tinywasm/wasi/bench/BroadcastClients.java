@@ -25,7 +25,8 @@ import java.util.concurrent.locks.LockSupport;
  * SUBSCRIBE to {@code /topic/fan}). A client is ready once it has received a probe ({@code "#P;"}).
  *
  * <p>Threads: listeners run on the pool, one at a time per client (the JDK calls a listener serially), and
- * touch only their own client's buffer and the shared atomics; {@link #await} is called by the benchmark thread.
+ * touch only their own client's buffer and the shared atomics; the other methods are called by the benchmark
+ * thread.
  * A broadcast under measurement is a {@link Round}: the client that brings its count of missing receipts to zero
  * stamps the time and completes it.
  */
@@ -39,6 +40,9 @@ final class BroadcastClients implements AutoCloseable {
     private final List<Client> clients = new ArrayList<>();
     private final AtomicInteger probed = new AtomicInteger();
     private final AtomicInteger closed = new AtomicInteger();
+    private final AtomicInteger stompConnected = new AtomicInteger();
+    /** Errors of open clients (a failed send, a broken connection), for the failure message. */
+    private final ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
     private volatile Round round;
 
     /** One broadcast under measurement. */
@@ -122,7 +126,10 @@ final class BroadcastClients implements AutoCloseable {
         while (seen < clients.size()) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("only " + seen + " of " + clients.size()
-                        + " clients received a probe within " + timeoutSeconds + " s");
+                        + " clients received a probe within " + timeoutSeconds + " s; "
+                        + (stomp ? stompConnected.get() + " received CONNECTED; " : "") + closed.get()
+                        + " connections ended" + (errors.isEmpty() ? "" : ", " + errors.size()
+                        + " client errors, first: " + errors.peek()));
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
             int now = probed.get();
@@ -146,14 +153,16 @@ final class BroadcastClients implements AutoCloseable {
     /** Closes every client (close handshake, then abort after 30 s) and waits until each has seen its end. */
     @Override
     public void close() throws InterruptedException {
+        int open = 0;
         for (Client c : clients) {
             WebSocket ws = c.ws;
             if (ws != null) {
+                open++;
                 ws.sendClose(WebSocket.NORMAL_CLOSURE, "");
             }
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (closed.get() < clients.size() && System.nanoTime() < deadline) {
+        while (closed.get() < open && System.nanoTime() < deadline) {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }
         for (Client c : clients) {
@@ -167,6 +176,8 @@ final class BroadcastClients implements AutoCloseable {
     private final class Client implements WebSocket.Listener {
         private final StringBuilder frame = new StringBuilder(128);
         volatile WebSocket ws;
+        /** The STOMP CONNECT frame's send: SUBSCRIBE waits for it (the JDK allows one outstanding send). */
+        private CompletableFuture<WebSocket> connectSent;
         private boolean probedOnce;
         private boolean ended;
 
@@ -174,7 +185,7 @@ final class BroadcastClients implements AutoCloseable {
         public void onOpen(WebSocket webSocket) {
             ws = webSocket;
             if (stomp) {
-                webSocket.sendText("CONNECT\naccept-version:1.2\nhost:localhost\n\n\0", true);
+                connectSent = webSocket.sendText("CONNECT\naccept-version:1.2\nhost:localhost\n\n\0", true);
             }
             webSocket.request(1);
         }
@@ -204,7 +215,14 @@ final class BroadcastClients implements AutoCloseable {
             int body = 0;
             if (stomp) {
                 if (frame.indexOf("CONNECTED") == 0) {
-                    webSocket.sendText("SUBSCRIBE\nid:0\ndestination:/topic/fan\n\n\0", true);
+                    stompConnected.incrementAndGet();
+                    // CONNECTED can arrive before the CONNECT send has completed on this side
+                    connectSent.thenCompose(w -> w.sendText("SUBSCRIBE\nid:0\ndestination:/topic/fan\n\n\0", true))
+                            .whenComplete((w, e) -> {
+                                if (e != null) {
+                                    errors.add(e);
+                                }
+                            });
                     frame.setLength(0);
                     return;
                 }
@@ -242,6 +260,7 @@ final class BroadcastClients implements AutoCloseable {
 
         @Override
         public void onError(WebSocket webSocket, Throwable error) {
+            errors.add(error);
             end();
         }
 
