@@ -4,8 +4,9 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Entry point of the benchmark harness: {@code scripts/bench.sh [delivery|swap|fanout|http|cluster|all]}. Every figure is
- * printed next to a reference measured in the same run, with the ratio between them.
+ * Entry point of the benchmark harness: {@code scripts/bench.sh [delivery|swap|fanout|http|cluster|connections|all]}.
+ * Every figure is printed next to a reference measured in the same run, with the ratio between them.
+ * {@code connections} (a second JVM, up to ten thousand sockets, about five minutes) is not part of {@code all}.
  */
 public final class Benchmarks {
 
@@ -31,6 +32,9 @@ public final class Benchmarks {
         }
         if (all || which.contains("cluster")) {
             ClusterBenchmark.run();
+        }
+        if (which.contains("connections")) {
+            ConnectionsBenchmark.run();
         }
     }
 
