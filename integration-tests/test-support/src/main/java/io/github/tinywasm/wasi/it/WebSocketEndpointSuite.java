@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -26,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,7 +50,7 @@ public abstract class WebSocketEndpointSuite {
 
     private final List<Socket> sockets = new ArrayList<>();
     private final List<WebSocketClients.Reader> readers = new ArrayList<>();
-    private ConfigurableApplicationContext context;
+    private @Nullable ConfigurableApplicationContext context;
 
     /** The application under test. */
     protected abstract Class<?> application();
@@ -79,16 +81,20 @@ public abstract class WebSocketEndpointSuite {
         return context;
     }
 
+    private ConfigurableApplicationContext context() {
+        return Objects.requireNonNull(context, "start() the application first");
+    }
+
     protected int port() {
-        return context.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
+        return context().getEnvironment().getRequiredProperty("local.server.port", Integer.class);
     }
 
     protected TopicFanOut fanOut() {
-        return context.getBean(TopicFanOut.class);
+        return context().getBean(TopicFanOut.class);
     }
 
     protected void publish(String topic, byte[] payload) {
-        context.getBean(WasiPublisher.class).publish(topic, payload);
+        context().getBean(WasiPublisher.class).publish(topic, payload);
     }
 
     /** A client that reads everything; returns once the server has registered its session. */
@@ -116,7 +122,7 @@ public abstract class WebSocketEndpointSuite {
         return payload;
     }
 
-    private String status(String pathAndQuery, String origin) throws IOException {
+    private String status(String pathAndQuery, @Nullable String origin) throws IOException {
         String[] status = new String[1];
         try (Socket s = WebSocketClients.rawHandshake(port(), pathAndQuery, origin, 0, status)) {
             return status[0];
@@ -253,7 +259,7 @@ public abstract class WebSocketEndpointSuite {
         await().atMost(Duration.ofSeconds(60)).until(() -> healthy.size() == 3 && fanOut().stats().framesDropped() >= clients);
 
         long started = System.nanoTime();
-        context.close();
+        context().close();
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         // one close after another, each waiting for its write, would take clients x (one wait per close)
         assertThat(took).isLessThan(Duration.ofSeconds(8));
