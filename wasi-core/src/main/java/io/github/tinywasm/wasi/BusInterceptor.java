@@ -1,5 +1,7 @@
 package io.github.tinywasm.wasi;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Hooks around the bus, for tracing and observation: the Spring auto-configuration implements it with
  * Micrometer's Observation API, so that one trace follows a message from its publisher through the guests that
@@ -32,7 +34,7 @@ public interface BusInterceptor {
      * @param module the module that handles it, or {@code null} for a Java subscriber
      * @return a scope closed after the subscriber has handled the message
      */
-    default Scope beforeProcess(String module, Message message) {
+    default Scope beforeProcess(@Nullable String module, Message message) {
         return Scope.NONE;
     }
 
@@ -43,6 +45,6 @@ public interface BusInterceptor {
         Scope NONE = error -> {};
 
         /** @param error why handling failed (a guest error, a Java exception), or {@code null} */
-        void close(Throwable error);
+        void close(@Nullable Throwable error);
     }
 }

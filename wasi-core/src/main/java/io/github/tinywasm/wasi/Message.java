@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An immutable message on the bus: a topic, an optional type and correlation id, the name of the module
@@ -36,13 +37,13 @@ public final class Message {
     }
 
     private final String topic;
-    private final String type;
-    private final String correlationId;
-    private final String source;
+    private final @Nullable String type;
+    private final @Nullable String correlationId;
+    private final @Nullable String source;
     private final Map<String, String> headers;
     private final byte[] payload;
 
-    private Message(String topic, String type, String correlationId, String source, Map<String, String> headers,
+    private Message(String topic, @Nullable String type, @Nullable String correlationId, @Nullable String source, Map<String, String> headers,
             byte[] payload) {
         this.topic = requireTopic(topic);
         this.type = type;
@@ -63,7 +64,7 @@ public final class Message {
     }
 
     /** A message from Java with a type and correlation id (either may be {@code null}). */
-    public static Message of(String topic, String type, String correlationId, byte[] payload) {
+    public static Message of(String topic, @Nullable String type, @Nullable String correlationId, byte[] payload) {
         return new Message(topic, type, correlationId, null, Map.of(), Objects.requireNonNull(payload, "payload").clone());
     }
 
@@ -99,7 +100,7 @@ public final class Message {
      * @return the topic
      * @throws IllegalArgumentException if it is null or empty
      */
-    public static String requireTopic(String topic) {
+    public static String requireTopic(@Nullable String topic) {
         if (topic == null || topic.isEmpty()) {
             throw new IllegalArgumentException("topic must not be empty");
         }
@@ -111,17 +112,17 @@ public final class Message {
     }
 
     /** Application-defined type, or {@code null}. Guests cannot set it (ABI v1). */
-    public String type() {
+    public @Nullable String type() {
         return type;
     }
 
     /** Application-defined correlation id, or {@code null}. */
-    public String correlationId() {
+    public @Nullable String correlationId() {
         return correlationId;
     }
 
     /** Name of the module that published this message, or {@code null} if it was published from Java. */
-    public String source() {
+    public @Nullable String source() {
         return source;
     }
 
@@ -136,7 +137,7 @@ public final class Message {
     }
 
     /** One header, or {@code null}. */
-    public String header(String name) {
+    public @Nullable String header(String name) {
         return headers.get(name);
     }
 
@@ -160,7 +161,7 @@ public final class Message {
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         return o instanceof Message m
                 && topic.equals(m.topic)
                 && Objects.equals(type, m.type)

@@ -3,6 +3,7 @@ package io.github.tinywasm.wasi;
 import io.github.tinywasm.wasi.http.HttpInfo;
 import java.time.Instant;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A read-only snapshot of one module slot.
@@ -14,7 +15,8 @@ import java.util.List;
  * @param sha256 hex SHA-256 of the serving version's bytes, or {@code null} if none serves
  * @param size size in bytes of the serving version
  * @param loadedAt when the serving version was committed, or {@code null}
- * @param engine how the serving version runs: "compiler", "interpreter", or why it fell back
+ * @param engine how the serving version runs: "compiler", "interpreter", or why it fell back; {@code null} if none
+ *     serves
  * @param memoryBytes the serving version's linear memory size when the snapshot was taken, or {@code null} when no
  *     version serves or the serving one has no memory
  * @param lastError the most recent error of this module, or {@code null}
@@ -28,14 +30,14 @@ public record ModuleInfo(
         String name,
         ModuleState state,
         List<String> topics,
-        String file,
-        String sha256,
+        @Nullable String file,
+        @Nullable String sha256,
         long size,
-        Instant loadedAt,
-        String engine,
-        Long memoryBytes,
-        String lastError,
-        Instant lastErrorAt,
+        @Nullable Instant loadedAt,
+        @Nullable String engine,
+        @Nullable Long memoryBytes,
+        @Nullable String lastError,
+        @Nullable Instant lastErrorAt,
         boolean lastLoadFailed,
         int mailboxDepth,
         ModuleCounters counters,

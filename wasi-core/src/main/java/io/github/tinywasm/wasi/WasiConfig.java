@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Immutable configuration of a {@link WasiServer}. Build one with {@link #builder()}; every value is
@@ -33,7 +34,7 @@ import java.util.Objects;
  *     from the guests' workers, so that a slow Java consumer never holds a thread a guest needs
  */
 public record WasiConfig(
-        Path modulesDir,
+        @Nullable Path modulesDir,
         boolean watch,
         Duration watchQuietPeriod,
         Duration watchPollInterval,
@@ -137,7 +138,7 @@ public record WasiConfig(
 
     /** Mutable builder; {@link #build()} validates. */
     public static final class Builder {
-        private Path modulesDir;
+        private @Nullable Path modulesDir;
         private boolean watch = true;
         private Duration watchQuietPeriod = Duration.ofMillis(300);
         private Duration watchPollInterval = Duration.ofSeconds(2);
@@ -156,7 +157,7 @@ public record WasiConfig(
 
         private Builder() {}
 
-        public Builder modulesDir(Path v) { modulesDir = v; return this; }
+        public Builder modulesDir(@Nullable Path v) { modulesDir = v; return this; }
         public Builder watch(boolean v) { watch = v; return this; }
         public Builder watchQuietPeriod(Duration v) { watchQuietPeriod = v; return this; }
         public Builder watchPollInterval(Duration v) { watchPollInterval = v; return this; }

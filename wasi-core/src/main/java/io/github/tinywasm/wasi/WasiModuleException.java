@@ -1,5 +1,8 @@
 package io.github.tinywasm.wasi;
 
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
 /**
  * An error of one module: it names the module, says what went wrong in words, and keeps the cause. It
  * never takes the host or another module down; the module's slot records it as its last error.
@@ -46,7 +49,7 @@ public class WasiModuleException extends RuntimeException {
     private final String module;
     private final Kind kind;
 
-    public WasiModuleException(String module, Kind kind, String message, Throwable cause) {
+    public WasiModuleException(String module, Kind kind, String message, @Nullable Throwable cause) {
         super("module '" + module + "': " + message, cause);
         this.module = module;
         this.kind = kind;
@@ -54,6 +57,12 @@ public class WasiModuleException extends RuntimeException {
 
     public WasiModuleException(String module, Kind kind, String message) {
         this(module, kind, message, null);
+    }
+
+    /** The message, which names the module: never {@code null}. */
+    @Override
+    public String getMessage() {
+        return Objects.requireNonNull(super.getMessage()); // the constructor always passes one
     }
 
     /** Name of the module the error belongs to. */

@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,8 +85,8 @@ public final class WasiServer implements AutoCloseable {
     private final CopyOnWriteArrayList<WasiListener> listeners = new CopyOnWriteArrayList<>();
     private final WasiListener fanOut = new ListenerFanOut(listeners);
     private final Set<JavaSubscription> javaSubscriptions = ConcurrentHashMap.newKeySet();
-    private ModuleDirectoryWatcher watcher;
-    private WatcherTarget watcherTarget;
+    private @Nullable ModuleDirectoryWatcher watcher;
+    private @Nullable WatcherTarget watcherTarget;
     private volatile boolean running;
     private volatile boolean closed;
 
@@ -207,7 +208,7 @@ public final class WasiServer implements AutoCloseable {
     }
 
     private void stopWatching(long deadline) {
-        if (watcher != null) {
+        if (watcher != null && watcherTarget != null) { // set together in start()
             watcherTarget.active = false;
             // Interrupting the watcher ends a guest call it runs; a load it cannot give up is undone when it ends.
             watcher.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
@@ -397,11 +398,11 @@ public final class WasiServer implements AutoCloseable {
         return load(name, file);
     }
 
-    private ModuleInfo load(String name, byte[] bytes, Path file) {
+    private ModuleInfo load(String name, byte[] bytes, @Nullable Path file) {
         return load(name, bytes, file, ModuleFiles.sha256(bytes));
     }
 
-    private ModuleInfo load(String name, byte[] bytes, Path file, String sha) {
+    private ModuleInfo load(String name, byte[] bytes, @Nullable Path file, String sha) {
         requireName(name);
         requireOpen("load module '" + name + "'");
         while (true) {

@@ -1,5 +1,7 @@
 package io.github.tinywasm.wasi.bench;
 
+import org.jspecify.annotations.Nullable;
+import java.util.Objects;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -43,7 +45,7 @@ final class BroadcastClients implements AutoCloseable {
     private final AtomicInteger stompConnected = new AtomicInteger();
     /** Errors of open clients (a failed send, a broken connection), for the failure message. */
     private final ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
-    private volatile Round round;
+    private volatile @Nullable Round round;
 
     /** One broadcast under measurement. */
     static final class Round {
@@ -175,9 +177,9 @@ final class BroadcastClients implements AutoCloseable {
 
     private final class Client implements WebSocket.Listener {
         private final StringBuilder frame = new StringBuilder(128);
-        volatile WebSocket ws;
+        volatile @Nullable WebSocket ws;
         /** The STOMP CONNECT frame's send: SUBSCRIBE waits for it (the JDK allows one outstanding send). */
-        private CompletableFuture<WebSocket> connectSent;
+        private @Nullable CompletableFuture<WebSocket> connectSent;
         private boolean probedOnce;
         private boolean ended;
 
@@ -191,7 +193,7 @@ final class BroadcastClients implements AutoCloseable {
         }
 
         @Override
-        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+        public @Nullable CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
             frame.append(data);
             if (last) {
                 received(webSocket);
@@ -201,7 +203,7 @@ final class BroadcastClients implements AutoCloseable {
         }
 
         @Override
-        public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+        public @Nullable CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
             frame.append(StandardCharsets.ISO_8859_1.decode(data));
             if (last) {
                 received(webSocket);
@@ -217,7 +219,7 @@ final class BroadcastClients implements AutoCloseable {
                 if (frame.indexOf("CONNECTED") == 0) {
                     stompConnected.incrementAndGet();
                     // CONNECTED can arrive before the CONNECT send has completed on this side
-                    connectSent.thenCompose(w -> w.sendText("SUBSCRIBE\nid:0\ndestination:/topic/fan\n\n\0", true))
+                    Objects.requireNonNull(connectSent, "CONNECT sent on open").thenCompose(w -> w.sendText("SUBSCRIBE\nid:0\ndestination:/topic/fan\n\n\0", true))
                             .whenComplete((w, e) -> {
                                 if (e != null) {
                                     errors.add(e);
@@ -253,7 +255,7 @@ final class BroadcastClients implements AutoCloseable {
         }
 
         @Override
-        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+        public @Nullable CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
             end();
             return null;
         }

@@ -9,6 +9,8 @@ import jakarta.websocket.EndpointConfig;
 import jakarta.websocket.MessageHandler;
 import jakarta.websocket.Session;
 import jakarta.websocket.WebSocketContainer;
+import org.jspecify.annotations.Nullable;
+import java.util.Objects;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -111,7 +113,7 @@ public final class ClusterBenchmark {
         System.out.printf("%-38s %14.0f %10.2f %10.2f %10.2f%n", label, r.framesPerSecond, r.p50, r.p99, r.max);
     }
 
-    private static ConfigurableApplicationContext node(Path modules, String id, String prefix, int redisPort) {
+    private static ConfigurableApplicationContext node(Path modules, @Nullable String id, @Nullable String prefix, int redisPort) {
         List<String> properties = new ArrayList<>(List.of("server.port=0", "tinywasm.wasi.modules-dir=" + modules,
                 "tinywasm.wasi.watch=false", "spring.main.banner-mode=off", "logging.level.root=warn",
                 "server.tomcat.threads.max=50", "spring.data.redis.host=127.0.0.1", "spring.data.redis.port=" + redisPort));
@@ -126,7 +128,7 @@ public final class ClusterBenchmark {
     private static Result measure(WebSocketContainer container, ConfigurableApplicationContext from,
             ConfigurableApplicationContext to) throws Exception {
         WasiServer server = from.getBean(WasiServer.class);
-        int port = ((WebServerApplicationContext) to).getWebServer().getPort();
+        int port = Objects.requireNonNull(((WebServerApplicationContext) to).getWebServer(), "started").getPort();
         TopicFanOut fanOut = to.getBean(TopicFanOut.class);
         Clients clients = Clients.connect(container, CLIENTS, "ws://localhost:" + port + "/ws?topic=fan");
         try {

@@ -1,6 +1,7 @@
 package io.github.tinywasm.wasi.bench;
 
 import io.github.tinywasm.wasi.WasiServer;
+import java.util.Objects;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -49,7 +50,7 @@ public final class ConnectionsServer {
                 .properties(properties.toArray(String[]::new))
                 .run(args);
         try {
-            TomcatWebServer web = (TomcatWebServer) ((WebServerApplicationContext) app).getWebServer();
+            TomcatWebServer web = (TomcatWebServer) Objects.requireNonNull(((WebServerApplicationContext) app).getWebServer(), "started");
             AbstractProtocol<?> protocol = (AbstractProtocol<?>) web.getTomcat().getConnector().getProtocolHandler();
             WasiServer server = app.getBean(WasiServer.class);
             SimpMessagingTemplate stomp = app.getBean(SimpMessagingTemplate.class);

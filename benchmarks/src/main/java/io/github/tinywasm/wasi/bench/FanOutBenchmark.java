@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -47,7 +48,7 @@ public final class FanOutBenchmark {
                         "server.tomcat.threads.max=50")
                 .run();
         try {
-            int port = ((WebServerApplicationContext) app).getWebServer().getPort();
+            int port = Objects.requireNonNull(((WebServerApplicationContext) app).getWebServer(), "web server").getPort();
             WasiServer server = app.getBean(WasiServer.class);
             SimpMessagingTemplate stomp = app.getBean(SimpMessagingTemplate.class);
             byte[] payload = new byte[PAYLOAD];

@@ -2,6 +2,7 @@ package io.github.tinywasm.wasi.bench;
 
 import io.github.tinywasm.wasi.WasiConfig;
 import io.github.tinywasm.wasi.http.GuestHttpRequest;
+import io.github.tinywasm.wasi.http.GuestHttpResponse;
 import io.github.tinywasm.wasi.http.Header;
 import io.github.tinywasm.wasi.http.PipelineStep;
 import io.github.tinywasm.wasi.module.WasmModule;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -60,7 +62,7 @@ final class HttpBenchmark {
                         "tinywasm.wasi.modules.pooled.http.pool-size=2")
                 .run();
         try {
-            int port = ((WebServerApplicationContext) app).getWebServer().getPort();
+            int port = Objects.requireNonNull(((WebServerApplicationContext) app).getWebServer(), "web server").getPort();
             System.out.println();
             System.out.println("== HTTP: GET of 22 bytes from the C guest 'http_users' (compatible mode) on Spring MVC (Tomcat), "
                     + "keep-alive clients on loopback; median of " + ROUNDS + " rounds");
@@ -107,7 +109,7 @@ final class HttpBenchmark {
     static Figure direct(byte[] guest) {
         try (WasmModule module = WasmModule.standalone("users", guest, WasiConfig.defaults())) {
             GuestHttpRequest request = new GuestHttpRequest("GET", "/m/users/1", "/m/users/1",
-                    List.of(new Header("Host", "localhost")), null);
+                    List.of(new Header("Host", "localhost")), new byte[0]);
             int n = 200_000;
             for (int i = 0; i < n; i++) {
                 call(module, request);
@@ -130,8 +132,9 @@ final class HttpBenchmark {
 
     private static void call(WasmModule module, GuestHttpRequest request) {
         PipelineStep step = module.serveHttp(request, false, 1 << 20, e -> { throw e; });
-        if (step.response().status() != 200) {
-            throw new IllegalStateException("unexpected " + step.response());
+        GuestHttpResponse response = Objects.requireNonNull(step.response(), "response"); // a target always has one
+        if (response.status() != 200) {
+            throw new IllegalStateException("unexpected " + response);
         }
     }
 

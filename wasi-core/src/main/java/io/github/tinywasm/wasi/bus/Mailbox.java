@@ -12,6 +12,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A bounded queue of messages served by one logical worker: a serial executor over a shared pool. Messages
@@ -124,13 +125,13 @@ public final class Mailbox {
     private volatile boolean paused;
     private boolean closed;
     /** The thread that paused this mailbox, until it resumes or closes it. */
-    private Thread pauser;
+    private @Nullable Thread pauser;
     /** Whether the queue was let in beyond its capacity and has not been back under it since. */
     private volatile boolean overCapacity;
     /** The last mailbox this one's worker let itself into beyond its capacity (written by that worker). */
-    private volatile Mailbox congestedBy;
+    private volatile @Nullable Mailbox congestedBy;
     /** The mailbox this one's worker is blocked publishing to, or null (written by that worker). */
-    private volatile Mailbox waitingFor;
+    private volatile @Nullable Mailbox waitingFor;
 
     public Mailbox(int capacity, Executor executor, Handler handler) {
         this.capacity = capacity;
@@ -210,7 +211,7 @@ public final class Mailbox {
     }
 
     /** Whether a publisher serving {@code self} (null: none) must wait; with the lock held. */
-    private boolean mustWait(Mailbox self) {
+    private boolean mustWait(@Nullable Mailbox self) {
         return queue.size() >= capacity || (self == null && congested());
     }
 
@@ -220,7 +221,7 @@ public final class Mailbox {
     }
 
     /** With the lock held and no room for this publisher: {@code null} to queue the message after all, or why not. */
-    private Offer whenNoRoom(Duration blockTimeout, Mailbox self) {
+    private @Nullable Offer whenNoRoom(Duration blockTimeout, @Nullable Mailbox self) {
         if (self == this) {
             return beyondCapacity(self);
         }
@@ -261,7 +262,7 @@ public final class Mailbox {
     }
 
     /** Lets in a publisher that would otherwise wait for itself, up to the limit; with the lock held. */
-    private Offer beyondCapacity(Mailbox publisher) {
+    private @Nullable Offer beyondCapacity(Mailbox publisher) {
         if (queue.size() >= limit) {
             return Offer.FULL;
         }
@@ -286,11 +287,11 @@ public final class Mailbox {
 
     /** One wait for room, through {@link ForkJoinPool#managedBlock}; the caller holds the lock. */
     private final class RoomWait implements ForkJoinPool.ManagedBlocker {
-        private final Mailbox self;
+        private final @Nullable Mailbox self;
         private long nanos;
         private boolean waited;
 
-        RoomWait(long nanos, Mailbox self) {
+        RoomWait(long nanos, @Nullable Mailbox self) {
             this.nanos = nanos;
             this.self = self;
         }
@@ -325,7 +326,7 @@ public final class Mailbox {
     private void run() {
         Mailbox outer = SERVING.get();
         SERVING.set(this);
-        Object[] batch = new Object[BATCH];
+        @Nullable Object[] batch = new Object[BATCH];
         try {
             for (int round = 0; round < MAX_BATCHES_PER_RUN; round++) {
                 int n = 0;
@@ -524,14 +525,14 @@ public final class Mailbox {
         return left;
     }
 
-    private static List<Work> add(List<Work> list, Work w) {
+    private static List<Work> add(@Nullable List<Work> list, Work w) {
         List<Work> l = list != null ? list : new ArrayList<>();
         l.add(w);
         return l;
     }
 
     /** Tells abandoned work, outside the lock; one that throws does not keep the others from being told. */
-    private static void abandon(List<Work> abandoned) {
+    private static void abandon(@Nullable List<Work> abandoned) {
         if (abandoned == null) {
             return;
         }

@@ -3,4 +3,7 @@
  * ({@code Mailbox}), and Java subscribers ({@code JavaSubscription}). Engine internals: applications use
  * {@link io.github.tinywasm.wasi.WasiServer}.
  */
+@NullMarked
 package io.github.tinywasm.wasi.bus;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,5 +1,7 @@
 package io.github.tinywasm.wasi.deploy;
 
+import java.util.Objects;
+
 /** Why a build of a guest module did not produce a module: a one-line reason and the state it leaves. */
 final class BuildFailure extends Exception {
 
@@ -16,6 +18,12 @@ final class BuildFailure extends Exception {
 
     static BuildFailure toolchainMissing(String reason) {
         return new BuildFailure(GuestBuildStatus.State.TOOLCHAIN_MISSING, reason);
+    }
+
+    /** The reason: never {@code null}. */
+    @Override
+    public String getMessage() {
+        return Objects.requireNonNull(super.getMessage()); // the constructor always passes one
     }
 
     GuestBuildStatus.State state() {

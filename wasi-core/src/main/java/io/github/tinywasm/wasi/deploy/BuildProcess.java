@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Runs the programs of one build of one module, under one deadline, into one {@link OutputTail}.
@@ -70,7 +71,7 @@ final class BuildProcess {
      * @throws BuildFailure the program is not there, exited with another code than 0 (exit 127 of a shell: a
      *     command it could not find), or ran past the deadline
      */
-    void run(List<String> command, Map<String, String> env, Consumer<String> stdoutLines)
+    void run(List<String> command, Map<String, String> env, @Nullable Consumer<String> stdoutLines)
             throws BuildFailure, InterruptedException {
         tail.append("$ " + String.join(" ", command) + "\n");
         ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
@@ -140,14 +141,14 @@ final class BuildProcess {
         return ms % 1000 == 0 ? ms / 1000 + " s" : String.format(java.util.Locale.ROOT, "%.1f s", ms / 1000.0);
     }
 
-    private Thread reader(InputStream in, Consumer<String> lines, String suffix) {
+    private Thread reader(InputStream in, @Nullable Consumer<String> lines, String suffix) {
         Thread t = new Thread(() -> copy(in, lines), "wasi-build-output-" + module + suffix);
         t.setDaemon(true);
         t.start();
         return t;
     }
 
-    private void copy(InputStream in, Consumer<String> lines) {
+    private void copy(InputStream in, @Nullable Consumer<String> lines) {
         byte[] buf = new byte[8192];
         java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
         try (in) {
@@ -170,7 +171,7 @@ final class BuildProcess {
                     route(line, lines);
                 }
             }
-            if (line.size() > 0) {
+            if (lines != null && line.size() > 0) { // without lines, nothing went into line
                 route(line, lines);
             }
         } catch (IOException e) {

@@ -5,7 +5,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Builds with the folder's own {@code build.sh} ({@code kind} {@code script}) or a configured command
@@ -22,7 +24,7 @@ import java.util.Optional;
  * @param script the {@code build.sh}, or {@code null} for a configured command
  * @param command the configured command, or {@code null} for a script
  */
-record CommandRecipe(String kind, Path script, String command) implements BuildRecipe {
+record CommandRecipe(String kind, @Nullable Path script, @Nullable String command) implements BuildRecipe {
 
     static CommandRecipe script(Path script) {
         return new CommandRecipe("script", script, null);
@@ -61,7 +63,7 @@ record CommandRecipe(String kind, Path script, String command) implements BuildR
         } else {
             argv.add(sh());
             argv.add("-c");
-            argv.add(expand(command, name, out, dir));
+            argv.add(expand(Objects.requireNonNull(command, "command"), name, out, dir)); // a script or a command
         }
         process.run(argv, env);
     }

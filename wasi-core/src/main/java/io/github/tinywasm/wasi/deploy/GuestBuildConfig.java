@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Immutable configuration of {@link GuestBuilds}. Build one with {@link #builder(Path, Path)}; every value is
@@ -32,13 +33,13 @@ import java.util.Objects;
 public record GuestBuildConfig(
         Path sourcesDir,
         Path modulesDir,
-        Path workDir,
+        @Nullable Path workDir,
         Duration timeout,
         Duration quietPeriod,
         Duration pollInterval,
         int outputLimit,
         int concurrency,
-        String command,
+        @Nullable String command,
         Map<String, Module> modules,
         Rust rust,
         C c) {
@@ -84,7 +85,7 @@ public record GuestBuildConfig(
      * @param command its build command (as {@link GuestBuildConfig#command()}), or {@code null} to detect it
      * @param timeout the timeout of its builds, or {@code null} for the global one
      */
-    public record Module(String command, Duration timeout) {}
+    public record Module(@Nullable String command, @Nullable Duration timeout) {}
 
     /**
      * How Rust guests (folders with a {@code Cargo.toml}) are built: {@code cargo rustc --release --offline --lib
@@ -97,7 +98,7 @@ public record GuestBuildConfig(
      * @param targetDir cargo's target folder, or {@code null} for cargo's own choice (the crate's or its
      *     workspace's {@code target/})
      */
-    public record Rust(String cargo, String rustc, String target, Path targetDir) {
+    public record Rust(String cargo, String rustc, String target, @Nullable Path targetDir) {
         public Rust {
             Objects.requireNonNull(cargo, "rust.cargo");
             Objects.requireNonNull(rustc, "rust.rustc");
@@ -140,13 +141,13 @@ public record GuestBuildConfig(
     public static final class Builder {
         private final Path sourcesDir;
         private final Path modulesDir;
-        private Path workDir;
+        private @Nullable Path workDir;
         private Duration timeout = Duration.ofSeconds(60);
         private Duration quietPeriod = Duration.ofMillis(300);
         private Duration pollInterval = Duration.ofSeconds(2);
         private int outputLimit = 64 * 1024;
         private int concurrency = 2;
-        private String command;
+        private @Nullable String command;
         private final Map<String, Module> modules = new LinkedHashMap<>();
         private Rust rust = Rust.defaults();
         private C c = C.defaults();
@@ -156,7 +157,7 @@ public record GuestBuildConfig(
             this.modulesDir = modulesDir;
         }
 
-        public Builder workDir(Path workDir) {
+        public Builder workDir(@Nullable Path workDir) {
             this.workDir = workDir;
             return this;
         }
@@ -186,7 +187,7 @@ public record GuestBuildConfig(
             return this;
         }
 
-        public Builder command(String command) {
+        public Builder command(@Nullable String command) {
             this.command = command;
             return this;
         }

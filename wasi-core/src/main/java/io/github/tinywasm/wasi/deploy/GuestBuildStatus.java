@@ -2,6 +2,7 @@ package io.github.tinywasm.wasi.deploy;
 
 import java.time.Duration;
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What {@link GuestBuilds} knows about the builds of one module: a read-only snapshot.
@@ -28,15 +29,15 @@ import java.time.Instant;
 public record GuestBuildStatus(
         String module,
         State state,
-        String kind,
+        @Nullable String kind,
         String sources,
         String lastOutput,
-        String lastError,
-        Instant lastStartedAt,
-        Instant lastSuccessAt,
-        Instant lastFailureAt,
-        Duration lastDuration,
-        String sha256,
+        @Nullable String lastError,
+        @Nullable Instant lastStartedAt,
+        @Nullable Instant lastSuccessAt,
+        @Nullable Instant lastFailureAt,
+        @Nullable Duration lastDuration,
+        @Nullable String sha256,
         long builds,
         long failures,
         boolean queued) {
@@ -64,7 +65,7 @@ public record GuestBuildStatus(
         return state == State.FAILED || state == State.TIMED_OUT || state == State.TOOLCHAIN_MISSING;
     }
 
-    static GuestBuildStatus initial(String module, String sources, String kind) {
+    static GuestBuildStatus initial(String module, String sources, @Nullable String kind) {
         return new GuestBuildStatus(module, kind == null ? State.NO_RECIPE : State.IDLE, kind, sources, "", null,
                 null, null, null, null, null, 0, 0, false);
     }

@@ -21,6 +21,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,10 +69,10 @@ public final class GuestBuilds implements AutoCloseable {
         /** A look at the sources is due that no task has started yet (guarded by this). */
         boolean queued;
         /** Digest of the sources of the last build, or at start; written only by the scheduled task or start. */
-        volatile String builtDigest;
+        volatile @Nullable String builtDigest;
         volatile GuestBuildStatus status;
 
-        Entry(String name, Path folder, String kind) {
+        Entry(String name, Path folder, @Nullable String kind) {
             this.name = name;
             this.folder = folder;
             this.status = GuestBuildStatus.initial(name, folder.toString(), kind);
@@ -80,9 +81,9 @@ public final class GuestBuilds implements AutoCloseable {
 
     private final GuestBuildConfig config;
     private final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
-    private volatile ExecutorService executor;
-    private GuestSourceWatcher watcher;
-    private Path workDir;
+    private volatile @Nullable ExecutorService executor;
+    private @Nullable GuestSourceWatcher watcher;
+    private @Nullable Path workDir;
     private boolean ownsWorkDir;
     private volatile boolean running;
     private boolean closed;
@@ -202,7 +203,7 @@ public final class GuestBuilds implements AutoCloseable {
             watcher.close();
             watcher = null;
         }
-        ExecutorService pool = executor;
+        ExecutorService pool = Objects.requireNonNull(executor, "executor"); // set by start() before running
         pool.shutdownNow(); // interrupts the builds, which kill their processes
         try {
             if (!pool.awaitTermination(30, TimeUnit.SECONDS)) {
@@ -311,7 +312,7 @@ public final class GuestBuilds implements AutoCloseable {
             e.scheduled = true;
         }
         try {
-            executor.execute(() -> serve(e));
+            Objects.requireNonNull(executor, "executor").execute(() -> serve(e)); // set by start() before running
         } catch (java.util.concurrent.RejectedExecutionException rejected) {
             synchronized (e) {
                 e.scheduled = false;
@@ -377,7 +378,8 @@ public final class GuestBuilds implements AutoCloseable {
         }
         GuestBuildStatus building = e.status.building(recipe.get().kind(), Instant.now());
         e.status = building;
-        e.status = new GuestBuild(e.name, e.folder, recipe.get(), config, workDir).run(building);
+        e.status = new GuestBuild(e.name, e.folder, recipe.get(), config,
+                Objects.requireNonNull(workDir, "workDir")).run(building); // set by start(), cleared only once stopped
         if (Thread.interrupted()) {
             throw new InterruptedException("the guest builds are stopping");
         }

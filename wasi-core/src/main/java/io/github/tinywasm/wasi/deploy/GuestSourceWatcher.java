@@ -14,6 +14,7 @@ import java.util.Iterator;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +41,7 @@ final class GuestSourceWatcher implements AutoCloseable {
     private final Path sources;
     private final long quietNanos;
     private final long pollNanos;
-    private final WatchService watchService;
+    private final @Nullable WatchService watchService;
     private final Map<WatchKey, Path> keys = new HashMap<>();
     /** Module folder name to its fingerprint at the last look. */
     private final Map<String, String> known = new TreeMap<>();
@@ -128,7 +129,7 @@ final class GuestSourceWatcher implements AutoCloseable {
         }
     }
 
-    private static WatchKey sleep(long nanos) throws InterruptedException {
+    private static @Nullable WatchKey sleep(long nanos) throws InterruptedException {
         TimeUnit.NANOSECONDS.sleep(nanos);
         return null;
     }

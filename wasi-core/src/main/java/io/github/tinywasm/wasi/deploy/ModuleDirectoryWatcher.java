@@ -17,6 +17,7 @@ import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,7 +65,7 @@ public final class ModuleDirectoryWatcher implements AutoCloseable {
     private final Path dir;
     private final long quietNanos;
     private final long pollNanos;
-    private final WatchService watchService;
+    private final @Nullable WatchService watchService;
     private final Map<String, Stat> known = new HashMap<>();
     private final Map<String, Pending> pending = new HashMap<>();
     private final Thread thread;
@@ -131,7 +132,7 @@ public final class ModuleDirectoryWatcher implements AutoCloseable {
         }
     }
 
-    private static WatchKey sleep(long nanos) throws InterruptedException {
+    private static @Nullable WatchKey sleep(long nanos) throws InterruptedException {
         TimeUnit.NANOSECONDS.sleep(nanos);
         return null;
     }

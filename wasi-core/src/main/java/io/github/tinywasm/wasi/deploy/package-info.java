@@ -4,4 +4,7 @@
  * ({@code GuestBuilds}, which deploys into the modules folder for the watcher to swap). {@code GuestBuilds}, its
  * configuration and its status are API; the rest is engine internals.
  */
+@NullMarked
 package io.github.tinywasm.wasi.deploy;
+
+import org.jspecify.annotations.NullMarked;

@@ -5,9 +5,11 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +41,7 @@ public final class GuestHttpDispatcher {
     private static final Logger log = LoggerFactory.getLogger(GuestHttpDispatcher.class);
 
     private final HttpConfig config;
-    private final Function<String, ModuleSlot> slot;
+    private final Function<String, @Nullable ModuleSlot> slot;
     private final Supplier<? extends Collection<ModuleSlot>> slots;
 
     /**
@@ -48,7 +50,7 @@ public final class GuestHttpDispatcher {
      * @param slot the slot of a module name, or {@code null}
      * @param slots every slot
      */
-    public GuestHttpDispatcher(HttpConfig config, Function<String, ModuleSlot> slot,
+    public GuestHttpDispatcher(HttpConfig config, Function<String, @Nullable ModuleSlot> slot,
             Supplier<? extends Collection<ModuleSlot>> slots) {
         this.config = config;
         this.slot = slot;
@@ -61,7 +63,7 @@ public final class GuestHttpDispatcher {
     }
 
     /** Whether a module of that name is loaded (whatever its state): what a web stack may tag a request's metrics with. */
-    public boolean isLoaded(String module) {
+    public boolean isLoaded(@Nullable String module) {
         return module != null && !module.isEmpty() && slot.apply(module) != null;
     }
 
@@ -73,7 +75,7 @@ public final class GuestHttpDispatcher {
      * @param path the decoded request path
      * @param basePath the route's base path, e.g. {@code /m}
      */
-    public static String moduleName(String path, String basePath) {
+    public static @Nullable String moduleName(String path, String basePath) {
         String base = basePath.endsWith("/") ? basePath.substring(0, basePath.length() - 1) : basePath;
         if (path.equals(base)) {
             return "";
@@ -90,7 +92,7 @@ public final class GuestHttpDispatcher {
      * Answers {@code request} for module {@code module} (see the class comment). Never throws and never blocks; the
      * response names the module when it is loaded ({@link GuestHttpResponse#module()}).
      */
-    public CompletableFuture<GuestHttpResponse> dispatch(String module, GuestHttpRequest request) {
+    public CompletableFuture<GuestHttpResponse> dispatch(@Nullable String module, GuestHttpRequest request) {
         if (module == null || module.isEmpty()) {
             return CompletableFuture.completedFuture(GuestHttpResponse.error(400, "Module name required", null));
         }
@@ -137,7 +139,7 @@ public final class GuestHttpDispatcher {
         ModuleSlot middleware = pipeline.get(i);
         return middleware.http(request, true).thenCompose(step -> switch (step.outcome()) {
             case ANSWERED, REFUSED -> CompletableFuture.completedFuture(step.response());
-            case PASSED -> step(pipeline, i + 1, target, step.request());
+            case PASSED -> step(pipeline, i + 1, target, Objects.requireNonNull(step.request(), "request")); // PASSED has one
             case FAILED -> {
                 // the original logs a middleware's error and goes on; the slot logged and counted it
                 log.debug("[{}] middleware failed, the pipeline goes on to {}", middleware.name(), target.name());

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An HTTP request for a guest, independent of the web stack that received it. Immutable: the body is copied when the
@@ -53,7 +54,7 @@ public record GuestHttpRequest(String method, String path, String target, List<H
     }
 
     /** The first value of header {@code name} (any case), or {@code null}. */
-    public String header(String name) {
+    public @Nullable String header(String name) {
         for (Header h : headers) {
             if (h.is(name)) {
                 return h.value();
@@ -79,7 +80,7 @@ public record GuestHttpRequest(String method, String path, String target, List<H
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         return o instanceof GuestHttpRequest r && method.equals(r.method) && path.equals(r.path)
                 && target.equals(r.target) && headers.equals(r.headers) && Arrays.equals(body, r.body);
     }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An HTTP response from a guest (or from the host on its behalf: 404, 503, ...), independent of the web stack that
@@ -19,7 +20,7 @@ import java.util.Objects;
  *     whoever answered (a middleware, or the host); {@code null} when no loaded module has that name. Low cardinality:
  *     what an application may tag metrics with.
  */
-public record GuestHttpResponse(int status, List<Header> headers, byte[] body, String module) {
+public record GuestHttpResponse(int status, List<Header> headers, byte[] body, @Nullable String module) {
 
     /** Content type of text answers: the reply of a compatible guest that is neither HTML nor JSON, and errors. */
     public static final String TEXT = "text/plain;charset=UTF-8";
@@ -38,7 +39,7 @@ public record GuestHttpResponse(int status, List<Header> headers, byte[] body, S
      * An error answered by the host, as Go's {@code http.Error} writes it (the original's): {@code message} and a
      * newline, as {@code text/plain;charset=UTF-8}, with {@code X-Content-Type-Options: nosniff}.
      */
-    public static GuestHttpResponse error(int status, String message, String module) {
+    public static GuestHttpResponse error(int status, String message, @Nullable String module) {
         return new GuestHttpResponse(status, List.of(new Header("Content-Type", TEXT),
                 new Header("X-Content-Type-Options", "nosniff")),
                 (message + "\n").getBytes(StandardCharsets.UTF_8), module);
@@ -52,7 +53,7 @@ public record GuestHttpResponse(int status, List<Header> headers, byte[] body, S
     }
 
     /** This response for module {@code module} (see {@link #module()}). */
-    public GuestHttpResponse forModule(String module) {
+    public GuestHttpResponse forModule(@Nullable String module) {
         return Objects.equals(module, this.module) ? this : new GuestHttpResponse(status, headers, body, module);
     }
 
@@ -77,7 +78,7 @@ public record GuestHttpResponse(int status, List<Header> headers, byte[] body, S
     }
 
     /** The first value of header {@code name} (any case), or {@code null}. */
-    public String header(String name) {
+    public @Nullable String header(String name) {
         for (Header h : headers) {
             if (h.is(name)) {
                 return h.value();
@@ -87,7 +88,7 @@ public record GuestHttpResponse(int status, List<Header> headers, byte[] body, S
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         return o instanceof GuestHttpResponse r && status == r.status && headers.equals(r.headers)
                 && Arrays.equals(body, r.body) && Objects.equals(module, r.module);
     }

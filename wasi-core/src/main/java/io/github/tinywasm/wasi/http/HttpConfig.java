@@ -2,6 +2,7 @@ package io.github.tinywasm.wasi.http;
 
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * HTTP settings of a {@link io.github.tinywasm.wasi.WasiServer} (part of its {@code WasiConfig}).
@@ -28,7 +29,7 @@ public record HttpConfig(long maxRequestSize, long maxResponseSize, Map<String, 
      * @param rule the rule in the original's grammar ({@link HttpRule#parse}); {@code null} or empty: every route
      * @param order its place in the pipeline (lower first; modules of equal order run in name order)
      */
-    public record Middleware(String rule, int order) {
+    public record Middleware(@Nullable String rule, int order) {
         /** The parsed rule. */
         public HttpRule parsedRule() {
             return HttpRule.parse(rule);

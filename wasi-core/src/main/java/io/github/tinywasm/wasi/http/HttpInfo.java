@@ -1,5 +1,7 @@
 package io.github.tinywasm.wasi.http;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * How one module answers HTTP, in a snapshot ({@link io.github.tinywasm.wasi.ModuleInfo#http()}).
  *
@@ -15,7 +17,7 @@ package io.github.tinywasm.wasi.http;
  *     over the maximum size (answered 500 or 504; for a middleware the pipeline went on)
  * @param rejected requests refused because its mailbox was full (answered 503 with {@code Retry-After})
  */
-public record HttpInfo(HttpMode mode, String middleware, String ruleSource, int order, int poolSize, long requests,
+public record HttpInfo(HttpMode mode, @Nullable String middleware, @Nullable String ruleSource, int order, int poolSize, long requests,
         long errors, long rejected) {
 
     /** Whether the module is a middleware (and so never a target). */

@@ -2,6 +2,7 @@ package io.github.tinywasm.wasi.http;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Which routes (target module names) a middleware applies to: tinywasm/wasi's {@code Rule}, parsed and matched exactly
@@ -35,7 +36,7 @@ public record HttpRule(boolean all, List<String> only, List<String> except) {
      * empty ones skipped, {@code -x} excluding x (and making the rule apply to every other route), any other part
      * naming a route. Never fails.
      */
-    public static HttpRule parse(String content) {
+    public static HttpRule parse(@Nullable String content) {
         String rule = content == null ? "" : content.strip();
         if (rule.equals("*") || rule.isEmpty()) {
             return ALL;

@@ -1,6 +1,7 @@
 package io.github.tinywasm.wasi.http;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What one module did with a request, as the pipeline sees it: it answered, it passed the request on (a middleware
@@ -13,7 +14,7 @@ import java.util.Objects;
  *     {@link Outcome#REFUSED}; {@code null} when {@link Outcome#PASSED}
  * @param request the request to pass on when {@link Outcome#PASSED}; {@code null} otherwise
  */
-public record PipelineStep(Outcome outcome, GuestHttpResponse response, GuestHttpRequest request) {
+public record PipelineStep(Outcome outcome, @Nullable GuestHttpResponse response, @Nullable GuestHttpRequest request) {
 
     /** What one module did with a request. */
     public enum Outcome {

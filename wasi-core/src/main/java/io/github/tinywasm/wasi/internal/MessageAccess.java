@@ -2,6 +2,8 @@ package io.github.tinywasm.wasi.internal;
 
 import io.github.tinywasm.wasi.Message;
 import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Engine-internal access to {@link Message}'s payload array and its no-copy factory, for the engine's packages
@@ -20,7 +22,7 @@ public final class MessageAccess {
         Message fromGuest(String module, String topic, byte[] payload, Map<String, String> headers);
     }
 
-    private static volatile Bridge bridge;
+    private static volatile @Nullable Bridge bridge;
 
     private MessageAccess() {}
 
@@ -34,7 +36,8 @@ public final class MessageAccess {
 
     /** The payload array itself (never hand it out, never change it). */
     public static byte[] payloadArray(Message message) {
-        return bridge.payloadArray(message);
+        // installed by Message's static initialiser, which ran before any Message existed
+        return Objects.requireNonNull(bridge, "bridge").payloadArray(message);
     }
 
     /** A message a guest published; {@code payload} was freshly read from guest memory and is not copied. */
@@ -42,7 +45,7 @@ public final class MessageAccess {
         Bridge b = bridge;
         if (b == null) {
             Message.requireTopic(topic); // initialises Message, which installs the bridge
-            b = bridge;
+            b = Objects.requireNonNull(bridge, "bridge");
         }
         return b.fromGuest(module, topic, payload, headers);
     }

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +37,7 @@ public final class CallWatchdog implements AutoCloseable {
     private final long intervalMillis;
     private final Set<Guard> guards = ConcurrentHashMap.newKeySet();
     private final Object startLock = new Object();
-    private Thread thread;
+    private @Nullable Thread thread;
     private int pendingDeadlines;
     private volatile boolean closed;
     private volatile boolean hasGlobalDeadline;
@@ -142,7 +143,7 @@ public final class CallWatchdog implements AutoCloseable {
         private volatile int interruptedBy;
         private volatile long deadline;
         private volatile boolean hasDeadline;
-        private Thread caller;
+        private @Nullable Thread caller;
         // Watchdog-thread state only.
         private long observedSeq = -1;
         private long observedSince;
@@ -218,7 +219,7 @@ public final class CallWatchdog implements AutoCloseable {
         private void fire(long s, int why) {
             synchronized (this) {
                 fired = true;
-                if (inCall && seq == s) {
+                if (inCall && seq == s && caller != null) { // caller: set by begin() before inCall
                     interruptedBy = why;
                     if (why == CALL_TIMEOUT) {
                         log.warn("[{}] guest call exceeded the call timeout of {} ms: interrupting it", module,

@@ -16,6 +16,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -162,8 +163,8 @@ public final class HostBuilder {
         return GuestMemory.read(module, inst, function, what, ptr, len);
     }
 
-    /** Type of an ABI import, for link-time checks with a clear message. */
-    static FunctionType envType(String name) {
+    /** Type of an ABI import, for link-time checks with a clear message; {@code null} for a name the host lacks. */
+    static @Nullable FunctionType envType(String name) {
         return switch (name) {
             case "publish", "ws_broadcast" -> FunctionType.of(I32X4, NONE);
             case "subscribe" -> FunctionType.of(I32X3, NONE);

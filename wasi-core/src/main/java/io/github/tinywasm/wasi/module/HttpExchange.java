@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One HTTP request in flight in one instance, in extended mode: what the {@code env.http_*} imports read (the request,
@@ -28,7 +29,7 @@ final class HttpExchange {
     private final String module;
     private final long maxResponseSize;
     private GuestHttpRequest request;
-    private byte[] head;
+    private byte @Nullable [] head;
     private int status = 200;
     private final List<Header> headers = new ArrayList<>();
     private final ByteArrayOutputStream body = new ByteArrayOutputStream();

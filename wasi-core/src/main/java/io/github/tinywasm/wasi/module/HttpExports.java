@@ -13,7 +13,9 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How one instance answers HTTP: its {@code handle_http} export (extended mode, preferred) or its {@code handle} export
@@ -39,11 +41,11 @@ final class HttpExports {
         "<FONT", "<TABLE", "<A", "<STYLE", "<TITLE", "<B", "<BODY", "<BR", "<P", "<!--"};
 
     private final WasmModule module;
-    private final ExportFunction handle;
-    private final ExportFunction handleHttp;
+    private final @Nullable ExportFunction handle;
+    private final @Nullable ExportFunction handleHttp;
     private final HttpImports imports;
 
-    HttpExports(WasmModule module, ExportFunction handle, ExportFunction handleHttp, HttpImports imports) {
+    HttpExports(WasmModule module, @Nullable ExportFunction handle, @Nullable ExportFunction handleHttp, HttpImports imports) {
         this.module = module;
         this.handle = handle;
         this.handleHttp = handleHttp;
@@ -73,7 +75,7 @@ final class HttpExports {
 
     private static PipelineStep nothing(GuestHttpRequest request, boolean middleware) {
         return middleware ? PipelineStep.passed(request)
-                : PipelineStep.answered(new GuestHttpResponse(204, List.of(), null, null));
+                : PipelineStep.answered(new GuestHttpResponse(204, List.of(), new byte[0], null));
     }
 
     private PipelineStep extended(GuestHttpRequest request, boolean middleware, long maxResponseSize) {
@@ -81,7 +83,7 @@ final class HttpExports {
         long answered;
         imports.begin(exchange);
         try {
-            answered = module.call("handle_http", handleHttp)[0];
+            answered = module.call("handle_http", Objects.requireNonNull(handleHttp, "handleHttp"))[0]; // EXTENDED mode
         } finally {
             imports.end();
         }
@@ -98,7 +100,7 @@ final class HttpExports {
         long reply;
         byte[] body;
         try {
-            reply = module.call("handle", handle, ptr, req.length)[0] & MASK;
+            reply = module.call("handle", Objects.requireNonNull(handle, "handle"), ptr, req.length)[0] & MASK; // COMPATIBLE mode
             body = reply == 0 ? null : readReply(reply);
         } catch (WasiModuleException failed) {
             WasiModuleException freeFailed = free(ptr);
@@ -143,7 +145,7 @@ final class HttpExports {
         return ptr;
     }
 
-    private WasiModuleException free(int ptr) {
+    private @Nullable WasiModuleException free(int ptr) {
         ExportFunction free = module.free();
         if (ptr == 0 || free == null) {
             return null;
@@ -165,7 +167,7 @@ final class HttpExports {
         int chunk = 256;
         for (int at = 0; at < max; ) {
             int n = Math.min(chunk, max - at);
-            byte[] bytes = memory.readBytes((int) (ptr + at), n);
+            byte[] bytes = Objects.requireNonNull(memory, "memory").readBytes((int) (ptr + at), n); // max is 0 without one
             for (int i = 0; i < n; i++) {
                 if (bytes[i] == 0) {
                     out.write(bytes, 0, i);

@@ -8,6 +8,7 @@ import io.github.tinywasm.wasi.WasiModuleException;
 import io.github.tinywasm.wasi.WasiModuleException.Kind;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@code env.http_*} imports of one instance (extended HTTP mode), and the request they serve: the
@@ -36,14 +37,14 @@ final class HttpImports {
     private static final List<ValType> I32X4 = List.of(ValType.I32, ValType.I32, ValType.I32, ValType.I32);
 
     private final String module;
-    private HttpExchange exchange;
+    private @Nullable HttpExchange exchange;
 
     HttpImports(String module) {
         this.module = module;
     }
 
     /** Type of an {@code http_*} import, or {@code null} for another name. */
-    static FunctionType type(String name) {
+    static @Nullable FunctionType type(String name) {
         return switch (name) {
             case "http_request_head" -> FunctionType.of(I32X2, I32);
             case "http_request_body" -> FunctionType.of(I32X3, I32);

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The lanes that carry one module's HTTP requests: its own mailbox (lane 0, the serving instance, in turn with the
@@ -136,7 +137,7 @@ final class HttpPool {
     private final class Lane implements Mailbox.Handler {
         final Mailbox mailbox;
         final AtomicInteger inFlight = new AtomicInteger();
-        volatile WasmModule instance;
+        volatile @Nullable WasmModule instance;
 
         Lane(int capacity, Executor executor) {
             this.mailbox = new Mailbox(capacity, executor, this);

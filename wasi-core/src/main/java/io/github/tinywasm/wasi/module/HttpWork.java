@@ -7,6 +7,7 @@ import io.github.tinywasm.wasi.http.PipelineStep;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One HTTP request for one module, queued in one of its mailboxes with the bus's messages: whatever happens to it (the
@@ -24,7 +25,7 @@ final class HttpWork implements Mailbox.Work {
     final boolean middleware;
     private final CompletableFuture<PipelineStep> result = new CompletableFuture<>();
     /** Requests queued or running in the lane this one went to; set when it is queued. */
-    private AtomicInteger inFlight;
+    private @Nullable AtomicInteger inFlight;
     private final AtomicBoolean done = new AtomicBoolean();
 
     HttpWork(String module, GuestHttpRequest request, boolean middleware) {

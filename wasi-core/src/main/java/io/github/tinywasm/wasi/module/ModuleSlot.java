@@ -29,11 +29,13 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -69,8 +71,8 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
      * @param middleware the version's middleware rule, or {@code null} when it is a target
      * @param ruleSource where the rule comes from, or {@code null}
      */
-    private record Version(Path file, String sha256, long size, Instant loadedAt, HttpMiddleware middleware,
-            String ruleSource) {}
+    private record Version(@Nullable Path file, String sha256, long size, Instant loadedAt,
+            @Nullable HttpMiddleware middleware, @Nullable String ruleSource) {}
 
     /** Largest {@code rule.txt} read. */
     private static final int MAX_RULE_FILE = 64 * 1024;
@@ -86,14 +88,14 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     private final Mailbox mailbox;
     private final ReentrantLock swapLock = new ReentrantLock();
 
-    private volatile WasmModule current;
-    private volatile Version version;
+    private volatile @Nullable WasmModule current;
+    private volatile @Nullable Version version;
     private volatile ModuleState state = ModuleState.LOADING;
-    private volatile String lastError;
-    private volatile Instant lastErrorAt;
+    private volatile @Nullable String lastError;
+    private volatile @Nullable Instant lastErrorAt;
     private volatile boolean lastLoadFailed;
     private volatile long lastDropWarn;
-    private volatile String attemptedSha256;
+    private volatile @Nullable String attemptedSha256;
 
     private final LongAdder published = new LongAdder();
     private final LongAdder broadcasts = new LongAdder();
@@ -142,7 +144,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
      *
      * @return false if the slot was already closed (the caller makes a new slot)
      */
-    public boolean load(byte[] bytes, Path file, String sha256) {
+    public boolean load(byte[] bytes, @Nullable Path file, String sha256) {
         swapLock.lock();
         MDC.put(MDC_KEY, name);
         try {
@@ -158,7 +160,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             List<WasmModule> extras;
             // With no call timeout, a first load's _start and init still get one drain timeout: one that loops must
             // not hold start() or the folder watcher forever.
-            Long firstLoadDeadline = !swap && config.callTimeout().isZero()
+            @Nullable Long firstLoadDeadline = !swap && config.callTimeout().isZero()
                     ? System.nanoTime() + config.drainTimeout().toNanos() : null;
             try {
                 WasmModule.Compiled compiled = WasmModule.compile(name, bytes, config);
@@ -170,7 +172,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             }
             Version nextVersion = version(file, sha256, bytes.length);
             try {
-                if (swap) {
+                if (old != null) { // a swap
                     state = ModuleState.SWAPPING;
                     // The old version gets the drain timeout for the message in hand and its drain(), whatever the
                     // call timeout: a call still running at the deadline is interrupted.
@@ -199,7 +201,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
                 } catch (WasiModuleException e) {
                     next.close();
                     extras.forEach(WasmModule::close);
-                    if (swap) {
+                    if (old != null) { // a swap
                         old.noDeadline(); // it goes on serving
                         oldExtras.forEach(WasmModule::noDeadline);
                         state = ModuleState.SERVING;
@@ -264,7 +266,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
      * configured, else {@code <modules-dir>/<name>/rule.txt} if there is one (read now, at every load, as the original
      * reads it at every swap).
      */
-    private Version version(Path file, String sha256, long size) {
+    private Version version(@Nullable Path file, String sha256, long size) {
         HttpConfig.Middleware configured = config.http().middleware().get(name);
         if (configured != null) {
             return new Version(file, sha256, size, Instant.now(),
@@ -308,7 +310,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         }
     }
 
-    private void commit(WasmModule old, WasmModule next, Version v) {
+    private void commit(@Nullable WasmModule old, WasmModule next, Version v) {
         // The instance first, the subscriptions after: a message the bus hands to the slot from now on finds the
         // version that asked for it (on a first load the mailbox is not paused, and the worker may run at once).
         if (old != null) {
@@ -389,7 +391,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             pool.close(); // requests still queued on its lanes are answered 503
             int left = mailbox.close();
             if (left > 0) {
-                dropped.get(DropReason.CLOSED).add(left);
+                dropCounter(DropReason.CLOSED).add(left);
                 log.warn("[{}] dropped {} queued messages on close", name, left);
             }
             if (m != null) {
@@ -463,7 +465,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
 
     @Override
     public void droppedAfterClose(int count) {
-        dropped.get(DropReason.CLOSED).add(count);
+        dropCounter(DropReason.CLOSED).add(count);
         log.warn("[{}] dropped {} messages of a batch in progress on close", name, count);
     }
 
@@ -485,8 +487,8 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     private void guestError(WasiModuleException e, Message message) {
         recordError(e); // first: whoever sees a counter move must see the error that moved it
         switch (e.kind()) {
-            case NO_ALLOCATOR -> dropped.get(DropReason.NO_ALLOCATOR).increment();
-            case NO_MEMORY -> dropped.get(DropReason.NO_MEMORY).increment();
+            case NO_ALLOCATOR -> dropCounter(DropReason.NO_ALLOCATOR).increment();
+            case NO_MEMORY -> dropCounter(DropReason.NO_MEMORY).increment();
             default -> { }
         }
         countError(e);
@@ -511,7 +513,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     }
 
     /** The serving version's middleware rule, or {@code null} when it is a target (or none serves). */
-    public HttpMiddleware middleware() {
+    public @Nullable HttpMiddleware middleware() {
         Version v = version;
         return v != null ? v.middleware() : null;
     }
@@ -556,11 +558,11 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
      * @param extra whether {@code instance} is an extra instance of the pool (null: the version it belonged to does not
      *     answer HTTP, and the request is answered as such a module's would be)
      */
-    void serveHttp(WasmModule instance, HttpWork work, boolean extra) {
+    void serveHttp(@Nullable WasmModule instance, HttpWork work, boolean extra) {
         if (instance == null) {
             if (extra) {
                 work.complete(work.middleware ? PipelineStep.passed(work.request)
-                        : PipelineStep.answered(new GuestHttpResponse(204, List.of(), null, null)));
+                        : PipelineStep.answered(new GuestHttpResponse(204, List.of(), new byte[0], null)));
             } else {
                 work.refuse("module '" + name + "' is not serving");
             }
@@ -598,13 +600,13 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     }
 
     private void drop(DropReason reason, Message message) {
-        dropped.get(reason).increment();
+        dropCounter(reason).increment();
         long now = System.nanoTime();
         long last = lastDropWarn;
         if (last == 0 || now - last > DROP_WARN_INTERVAL) {
             lastDropWarn = now;
             log.warn("[{}] dropped a message on topic '{}' ({}); total dropped for this reason: {}", name,
-                    message.topic(), reason.tag(), dropped.get(reason).sum());
+                    message.topic(), reason.tag(), dropCounter(reason).sum());
         }
     }
 
@@ -688,15 +690,20 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
 
     /** Messages dropped because the slot was closed with them still queued, or reached it after it closed. */
     public long droppedClosed() {
-        return dropped.get(DropReason.CLOSED).sum();
+        return dropCounter(DropReason.CLOSED).sum();
+    }
+
+    /** The counter of one drop reason: every reason has one from the constructor on. */
+    private LongAdder dropCounter(DropReason reason) {
+        return Objects.requireNonNull(dropped.get(reason), "dropped");
     }
 
     /** SHA-256 of the bytes of the most recent load attempt, successful or not. */
-    public String attemptedSha256() {
+    public @Nullable String attemptedSha256() {
         return attemptedSha256;
     }
 
-    public Path file() {
+    public @Nullable Path file() {
         Version v = version;
         return v != null ? v.file() : null;
     }
@@ -711,7 +718,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
                 failedLoads.sum());
         HttpMiddleware mw = m != null && v != null ? v.middleware() : null;
         HttpInfo http = new HttpInfo(m != null ? m.httpMode() : HttpMode.NONE, mw != null ? mw.rule().text() : null,
-                mw != null ? v.ruleSource() : null, mw != null ? mw.order() : 0, pool.size(), httpRequests.sum(),
+                mw != null && v != null ? v.ruleSource() : null, mw != null ? mw.order() : 0, pool.size(), httpRequests.sum(),
                 httpErrors.sum(), httpRejected.sum());
         return new ModuleInfo(name, state, m != null ? List.copyOf(m.topics()) : List.of(),
                 v != null && v.file() != null ? v.file().toString() : null,

@@ -9,6 +9,7 @@ import com.dylibso.chicory.wasm.types.ExternalType;
 import com.dylibso.chicory.wasm.types.MutabilityType;
 import com.dylibso.chicory.wasm.types.NameCustomSection;
 import com.dylibso.chicory.wasm.types.ValType;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The shadow-stack pointer of an LLVM-built guest (C, Rust, TinyGo): a mutable i32 global that functions move down
@@ -30,10 +31,10 @@ final class ShadowStack {
 
     private static final String NAME = "__stack_pointer";
 
-    private final GlobalInstance pointer;
+    private final @Nullable GlobalInstance pointer;
     private final long base;
 
-    private ShadowStack(GlobalInstance pointer, long base) {
+    private ShadowStack(@Nullable GlobalInstance pointer, long base) {
         this.pointer = pointer;
         this.base = base;
     }

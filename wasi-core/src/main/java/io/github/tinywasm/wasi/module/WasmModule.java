@@ -36,12 +36,14 @@ import java.util.Map;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,7 +64,7 @@ public final class WasmModule implements AutoCloseable {
 
     private final String name;
     private final Instance instance;
-    private final Memory memory;
+    private final @Nullable Memory memory;
     private final WasiPreview1 wasi;
     private final CallWatchdog.Guard guard;
     /** Reset after a failed call; {@link ShadowStack#NONE} until start-up has returned. */
@@ -73,14 +75,14 @@ public final class WasmModule implements AutoCloseable {
     private final long[] args4 = new long[4];
     private final String engine;
     private final Binding binding;
-    private final ExportFunction malloc;
-    private final ExportFunction free;
-    private final ExportFunction onMessage;
-    private final ExportFunction onTopicMessage;
-    private final ExportFunction drain;
-    private final ExportFunction init;
-    private final ExportFunction start;
-    private final ExportFunction initialize;
+    private final @Nullable ExportFunction malloc;
+    private final @Nullable ExportFunction free;
+    private final @Nullable ExportFunction onMessage;
+    private final @Nullable ExportFunction onTopicMessage;
+    private final @Nullable ExportFunction drain;
+    private final @Nullable ExportFunction init;
+    private final @Nullable ExportFunction start;
+    private final @Nullable ExportFunction initialize;
     private final HttpExports http;
 
     private WasmModule(String name, Instance instance, WasiPreview1 wasi, CallWatchdog.Guard guard, String engine,
@@ -138,8 +140,8 @@ public final class WasmModule implements AutoCloseable {
      * A module version parsed, checked and compiled once; {@link #instantiate} makes any number of instances of it (the
      * instances of an HTTP pool share the compiled code).
      */
-    record Compiled(String name, com.dylibso.chicory.wasm.WasmModule parsed, MemoryLimits limits,
-            Function<Instance, Machine> machine, String engine) {}
+    record Compiled(String name, com.dylibso.chicory.wasm.WasmModule parsed, @Nullable MemoryLimits limits,
+            @Nullable Function<Instance, Machine> machine, String engine) {}
 
     /**
      * Parses, links and compiles {@code bytes}.
@@ -203,7 +205,7 @@ public final class WasmModule implements AutoCloseable {
      * until {@link #noDeadline()}.
      */
     static WasmModule instantiate(Compiled compiled, WasiConfig config, HostServices services, CallWatchdog watchdog,
-            Long deadline) {
+            @Nullable Long deadline) {
         String name = compiled.name();
         com.dylibso.chicory.wasm.WasmModule parsed = compiled.parsed();
         MemoryLimits limits = compiled.limits();
@@ -288,7 +290,7 @@ public final class WasmModule implements AutoCloseable {
         return parsed.memorySection().isPresent() && parsed.memorySection().get().memoryCount() > 0;
     }
 
-    private static MemoryLimits memoryLimits(String name, com.dylibso.chicory.wasm.WasmModule parsed, WasiConfig config) {
+    private static @Nullable MemoryLimits memoryLimits(String name, com.dylibso.chicory.wasm.WasmModule parsed, WasiConfig config) {
         int limitPages = config.maxMemoryPages();
         if (limitPages == 0 || parsed.memorySection().isEmpty() || parsed.memorySection().get().memoryCount() == 0) {
             return null;
@@ -302,7 +304,7 @@ public final class WasmModule implements AutoCloseable {
         return new MemoryLimits(own.initialPages(), Math.min(own.maximumPages(), limitPages), own.shared());
     }
 
-    private ExportFunction function(String export, List<ValType> params, List<ValType> results) {
+    private @Nullable ExportFunction function(String export, List<ValType> params, List<ValType> results) {
         if (!exportsFunction(instance.module(), export)) {
             return null;
         }
@@ -363,7 +365,7 @@ public final class WasmModule implements AutoCloseable {
      * @throws WasiModuleException if the message could not be delivered (no memory, no allocator, or the handler
      *     failed); the buffers already placed are freed first
      */
-    public WasiModuleException deliver(Message message) {
+    public @Nullable WasiModuleException deliver(Message message) {
         ExportFunction handler = onTopicMessage != null ? onTopicMessage : onMessage;
         if (handler == null) {
             return null;
@@ -433,10 +435,10 @@ public final class WasmModule implements AutoCloseable {
     private int placeInRegion(byte[] bytes) {
         long[] args = args1;
         args[0] = bytes.length;
-        int ptr = (int) malloc.apply(args)[0];
+        int ptr = (int) Objects.requireNonNull(malloc, "malloc").apply(args)[0]; // deliver checked it
         checkBuffer(ptr, bytes.length);
         if (bytes.length > 0) {
-            memory.write(ptr, bytes);
+            Objects.requireNonNull(memory, "memory").write(ptr, bytes); // deliver checked it
         }
         return ptr;
     }
@@ -445,12 +447,12 @@ public final class WasmModule implements AutoCloseable {
         if (ptr != 0) { // free(NULL) is a no-op in C; an empty payload may sit at 0 (malloc(0) returned 0)
             long[] args = args1;
             args[0] = ptr;
-            free.apply(args);
+            Objects.requireNonNull(free, "free").apply(args); // deliver checked it
         }
     }
 
     /** Frees both buffers (0 = none); returns the first failure, with a second one suppressed in it. */
-    private WasiModuleException free(int ptr, int topicPtr) {
+    private @Nullable WasiModuleException free(int ptr, int topicPtr) {
         if (free == null) {
             return null;
         }
@@ -465,12 +467,12 @@ public final class WasmModule implements AutoCloseable {
         return first;
     }
 
-    private WasiModuleException freeOne(int ptr) {
+    private @Nullable WasiModuleException freeOne(int ptr) {
         if (ptr == 0) {
             return null; // free(NULL) is a no-op in C; an empty payload may sit at 0 (malloc(0) returned 0)
         }
         try {
-            call("free", free, ptr);
+            call("free", Objects.requireNonNull(free, "free"), ptr); // free(int, int) checked it
             return null;
         } catch (WasiModuleException e) {
             return e;
@@ -485,7 +487,7 @@ public final class WasmModule implements AutoCloseable {
     private void checkBuffer(int ptr, int length) {
         long end = (ptr & 0xFFFFFFFFL) + length;
         // malloc(0) may return 0 (C allows it, TinyGo does it): an empty payload needs no buffer.
-        if ((ptr == 0 && length > 0) || end > (long) memory.pages() * Memory.PAGE_SIZE) {
+        if ((ptr == 0 && length > 0) || end > (long) Objects.requireNonNull(memory, "memory").pages() * Memory.PAGE_SIZE) {
             throw new WasiModuleException(name, Kind.NO_ALLOCATOR,
                     "malloc(" + length + ") returned " + (ptr & 0xFFFFFFFFL) + ", not a usable buffer");
         }
@@ -516,7 +518,7 @@ public final class WasmModule implements AutoCloseable {
     private boolean pollDrain(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            long wait = call("drain", drain, NO_ARGS)[0] & 0xFFFFFFFFL;
+            long wait = call("drain", Objects.requireNonNull(drain, "drain"), NO_ARGS)[0] & 0xFFFFFFFFL; // drain() checked it
             if (wait == 0) {
                 return true;
             }
@@ -554,15 +556,15 @@ public final class WasmModule implements AutoCloseable {
         return http.serve(request, middleware, maxResponseSize, sideErrors);
     }
 
-    Memory memory() {
+    @Nullable Memory memory() {
         return memory;
     }
 
-    ExportFunction malloc() {
+    @Nullable ExportFunction malloc() {
         return malloc;
     }
 
-    ExportFunction free() {
+    @Nullable ExportFunction free() {
         return free;
     }
 
@@ -708,7 +710,7 @@ public final class WasmModule implements AutoCloseable {
         private final HostServices services;
         private final Logger guestLog;
         private final Set<String> topics = ConcurrentHashMap.newKeySet();
-        private volatile SubscriptionSink sink;
+        private volatile @Nullable SubscriptionSink sink;
 
         Binding(String module, HostServices services) {
             this.module = module;

@@ -3,4 +3,7 @@
  * one loaded version on Chicory ({@code WasmModule}), the guest ABI's imports ({@code HostBuilder}) and the call
  * watchdog. {@code WasmModule.standalone} is public for tools and benchmarks; the rest is engine internals.
  */
+@NullMarked
 package io.github.tinywasm.wasi.module;
+
+import org.jspecify.annotations.NullMarked;

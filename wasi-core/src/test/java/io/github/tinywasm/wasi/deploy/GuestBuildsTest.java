@@ -285,7 +285,8 @@ class GuestBuildsTest {
         // Written elsewhere and moved in, as a checkout or a copy would: a new module, built and loaded.
         Path staged = BuildFixtures.copy("wat-script", tmp.resolve("staging"), "late");
         Files.move(staged, sources.resolve("late"));
-        await().atMost(DEADLINE).until(() -> server.module("late").isPresent());
+        // serving, not only present: a module still loading has not subscribed yet
+        await().atMost(DEADLINE).until(() -> server.module("late").map(m -> m.state() == io.github.tinywasm.wasi.ModuleState.SERVING).orElse(false));
         assertThat(status("late").state()).isEqualTo(State.SUCCEEDED);
         assertThat(Collector.roundTrip(server, "w.in", "w.out", "hi")).isEqualTo("v1:hi");
 

@@ -1,5 +1,6 @@
 package io.github.tinywasm.wasi.it;
 
+import org.jspecify.annotations.Nullable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -27,8 +28,8 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
     private static final Path BINARY = Path.of("/usr/bin/redis-server");
 
     private int port;
-    private Process process;
-    private Path log;
+    private @Nullable Process process;
+    private @Nullable Path log;
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
@@ -63,6 +64,7 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
             }
             log = Files.createTempFile("redis-" + port + "-", ".log");
         }
+        Path log = java.util.Objects.requireNonNull(this.log, "set with the port");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (true) {
             process = new ProcessBuilder(BINARY.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",

@@ -13,9 +13,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /** Real WebSocket clients for the tests: the JDK's, which reads everything, and a raw socket, which can stall. */
 public final class WebSocketClients {
@@ -39,7 +41,7 @@ public final class WebSocketClients {
         private final StringBuilder partialText = new StringBuilder();
         public volatile int closeCode = -1;
         public volatile boolean failed;
-        private WebSocket socket;
+        private @Nullable WebSocket socket;
 
         public static Reader connect(int port, String topic) throws Exception {
             return connectTo(port, "/ws?topic=" + topic);
@@ -58,7 +60,7 @@ public final class WebSocketClients {
         }
 
         @Override
-        public synchronized CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+        public synchronized @Nullable CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
             partialText.append(data);
             if (last) {
                 notices.add(partialText.toString());
@@ -79,7 +81,7 @@ public final class WebSocketClients {
         }
 
         @Override
-        public synchronized CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+        public synchronized @Nullable CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
             byte[] chunk = new byte[data.remaining()];
             data.get(chunk);
             partial.write(chunk, 0, chunk.length);
@@ -92,7 +94,7 @@ public final class WebSocketClients {
         }
 
         @Override
-        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+        public @Nullable CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
             closeCode = statusCode;
             return null;
         }
@@ -115,17 +117,17 @@ public final class WebSocketClients {
         }
 
         public WebSocket socket() {
-            return socket;
+            return Objects.requireNonNull(socket, "socket"); // set by connect() before it returns the reader
         }
 
         /** Whether the connection ended, whichever side ended it. */
         public boolean ended() {
-            return closeCode != -1 || failed || socket.isInputClosed();
+            return closeCode != -1 || failed || socket().isInputClosed();
         }
 
         @Override
         public void close() {
-            socket.abort();
+            socket().abort();
         }
     }
 
@@ -148,7 +150,7 @@ public final class WebSocketClients {
      * Sends a WebSocket upgrade request over a raw socket and returns it after reading the status line, which
      * goes into {@code status[0]}. With a small {@code receiveBuffer} and nobody reading, it is a stalled client.
      */
-    public static Socket rawHandshake(int port, String pathAndQuery, String origin, int receiveBuffer, String[] status)
+    public static Socket rawHandshake(int port, String pathAndQuery, @Nullable String origin, int receiveBuffer, String[] status)
             throws IOException {
         Socket socket = new Socket();
         if (receiveBuffer > 0) {

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -28,6 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,7 +54,7 @@ public abstract class WebSocketEndpointSuite {
     private final List<Socket> sockets = new ArrayList<>();
     private final List<WebSocketClients.Reader> readers = new ArrayList<>();
     private final List<AutoCloseable> closeables = new ArrayList<>();
-    private ConfigurableApplicationContext context;
+    private @Nullable ConfigurableApplicationContext context;
 
     /** The application under test. */
     protected abstract Class<?> application();
@@ -112,16 +114,20 @@ public abstract class WebSocketEndpointSuite {
         return context;
     }
 
+    private ConfigurableApplicationContext context() {
+        return Objects.requireNonNull(context, "start() the application first");
+    }
+
     protected int port() {
-        return context.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
+        return context().getEnvironment().getRequiredProperty("local.server.port", Integer.class);
     }
 
     protected TopicFanOut fanOut() {
-        return context.getBean(TopicFanOut.class);
+        return context().getBean(TopicFanOut.class);
     }
 
     protected void publish(String topic, byte[] payload) {
-        context.getBean(WasiPublisher.class).publish(topic, payload);
+        context().getBean(WasiPublisher.class).publish(topic, payload);
     }
 
     /** A client that reads everything; returns once the server has registered its session. */
@@ -138,7 +144,7 @@ public abstract class WebSocketEndpointSuite {
      * A client of the offsets format, resuming after {@code since} (or not, when null); returns once it got its
      * notice (live or reset): what it missed was replayed before it, live frames come after.
      */
-    protected WebSocketClients.Reader offsetsReader(String topic, String since) throws Exception {
+    protected WebSocketClients.Reader offsetsReader(String topic, @Nullable String since) throws Exception {
         WebSocketClients.Reader reader = WebSocketClients.Reader.connectTo(port(),
                 "/ws?topic=" + topic + (since != null ? "&since=" + since : ""), WebSocketClients.OFFSETS);
         readers.add(reader);
@@ -161,7 +167,7 @@ public abstract class WebSocketEndpointSuite {
         return payload;
     }
 
-    private String status(String pathAndQuery, String origin) throws IOException {
+    private String status(String pathAndQuery, @Nullable String origin) throws IOException {
         String[] status = new String[1];
         try (Socket s = WebSocketClients.rawHandshake(port(), pathAndQuery, origin, 0, status)) {
             return status[0];
@@ -258,7 +264,7 @@ public abstract class WebSocketEndpointSuite {
         assertThat(raw.texts()).containsExactly("x", "y"); // no offsets, no notices: the original's format
         assertThat(raw.notices()).isEmpty();
         assertThat(raw.socket().getSubprotocol()).isEmpty();
-        String epoch = fanOut().lastOffset("a").epoch();
+        String epoch = java.util.Objects.requireNonNull(fanOut().lastOffset("a"), "no offset for topic a").epoch();
         WebSocketClients.Reader resumed = WebSocketClients.Reader.connectTo(port(), "/ws?topic=a&since=" + epoch + ":1");
         readers.add(resumed);
         await().atMost(Duration.ofSeconds(10)).until(() -> resumed.size() == 1);
@@ -364,7 +370,7 @@ public abstract class WebSocketEndpointSuite {
         await().atMost(Duration.ofSeconds(60)).until(() -> healthy.size() == 3 && fanOut().stats().framesDropped() >= clients);
 
         long started = System.nanoTime();
-        context.close();
+        context().close();
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         // one close after another, each waiting for its write, would take clients x (one wait per close)
         assertThat(took).isLessThan(Duration.ofSeconds(8));

@@ -404,7 +404,7 @@ public class ClusterNode implements WebSocketBroadcaster, FanOutFeed, ClusterVie
                             + " get nothing until Redis is back", id, waiting(), outbox.capacity());
                 }
             }
-            if (now && System.nanoTime() / TimeUnit.SECONDS.toNanos(2) != lastLagCheck) {
+            if (now && p != null && System.nanoTime() / TimeUnit.SECONDS.toNanos(2) != lastLagCheck) {
                 lastLagCheck = System.nanoTime() / TimeUnit.SECONDS.toNanos(2);
                 checkLag(p);
             }

@@ -134,7 +134,7 @@ final class StreamPublisher implements Runnable {
                 // Redis restarted (or flushed its scripts): load it, then go on from this entry
                 loadScript(redis);
             } else {
-                log.debug("[cluster {}] append failed, sending again from entry {}: {}", node.id(), done, e.getCause().toString());
+                log.debug("[cluster {}] append failed, sending again from entry {}: {}", node.id(), done, String.valueOf(e.getCause()));
                 pause();
             }
         } catch (TimeoutException e) {

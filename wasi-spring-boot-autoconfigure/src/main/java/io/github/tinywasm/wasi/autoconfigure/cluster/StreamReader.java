@@ -209,7 +209,7 @@ final class StreamReader implements Runnable {
         }
         TopicOffset floor = latest.size() == count || latest.isEmpty() ? TopicOffset.start(epoch)
                 : maxDeleted(redis, f.ref, epoch, latest.get(0).getId());
-        if (fanOut != null && fanOut.load(f.ref.topic(), f.generation, epoch, floor, frames)) {
+        if (fanOut != null && fanOut.load(f.ref.wsTopic(), f.generation, epoch, floor, frames)) {
             f.ready = true;
             log.debug("[cluster {}] following topic '{}' from entry {} ({} in history)", node.id(), f.ref.topic(), f.lastId,
                     frames.size());
@@ -318,7 +318,7 @@ final class StreamReader implements Runnable {
             return true;
         }
         TopicOffset offset = TopicOffset.ofStreamId(epoch, m.getId());
-        if (offset != null && fanOut != null && fanOut.deliver(f.ref.topic(), offset, payload)) {
+        if (offset != null && fanOut != null && fanOut.deliver(f.ref.wsTopic(), offset, payload)) {
             stats.read(false);
         }
         return true;
@@ -330,7 +330,7 @@ final class StreamReader implements Runnable {
                 + " its start, skipping what was delivered", node.id(), f.ref.label(), f.epoch, epoch);
         f.epoch = epoch;
         f.lastId = START;
-        if (!f.ref.isBus() && fanOut != null && !fanOut.load(f.ref.topic(), f.generation, epoch, TopicOffset.start(epoch),
+        if (!f.ref.isBus() && fanOut != null && !fanOut.load(f.ref.wsTopic(), f.generation, epoch, TopicOffset.start(epoch),
                 List.of())) {
             topics.remove(f.ref.topic(), f);
             reconcile = true;

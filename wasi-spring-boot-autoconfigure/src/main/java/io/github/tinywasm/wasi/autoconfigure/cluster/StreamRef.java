@@ -25,6 +25,14 @@ record StreamRef(@Nullable String topic, String key, String epochKey, String seq
         return new StreamRef(null, prefix + "bus", prefix + "bus-epoch", prefix + "bus-seq");
     }
 
+    /** The WebSocket topic of a topic's stream (never called for the bus stream). */
+    String wsTopic() {
+        if (topic == null) {
+            throw new IllegalStateException("the bus stream " + key + " has no WebSocket topic");
+        }
+        return topic;
+    }
+
     boolean isBus() {
         return topic == null;
     }

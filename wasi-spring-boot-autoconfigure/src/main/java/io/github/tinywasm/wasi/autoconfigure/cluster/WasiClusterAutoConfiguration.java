@@ -7,6 +7,7 @@ import io.github.tinywasm.wasi.autoconfigure.websocket.TopicFanOut;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -63,7 +64,7 @@ public final class WasiClusterAutoConfiguration {
                     cluster.outboxCapacity(), fanOut::getIfAvailable, server::getIfAvailable);
         }
 
-        private static LettuceConnectionFactory lettuce(RedisConnectionFactory factory) {
+        private static LettuceConnectionFactory lettuce(@Nullable RedisConnectionFactory factory) {
             if (factory instanceof LettuceConnectionFactory lettuce) {
                 return lettuce;
             }

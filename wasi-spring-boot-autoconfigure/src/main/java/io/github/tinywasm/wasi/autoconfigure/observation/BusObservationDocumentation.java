@@ -32,6 +32,10 @@ public enum BusObservationDocumentation implements ObservationDocumentation {
         }
     };
 
+    /** The observation's name: every constant has one. */
+    @Override
+    public abstract String getName();
+
     @Override
     public Class<? extends ObservationConvention<? extends Observation.Context>> getDefaultConvention() {
         return DefaultBusObservationConvention.class;

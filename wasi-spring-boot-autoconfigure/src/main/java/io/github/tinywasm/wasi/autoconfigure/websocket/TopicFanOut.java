@@ -338,7 +338,7 @@ public class TopicFanOut implements WebSocketBroadcaster, SmartLifecycle, Dispos
                 }
             }
         }
-        for (int i = 0; i < starts; i++) {
+        for (int i = 0; start != null && i < starts; i++) {
             start[i].startWriting();
         }
         if (lagging != null) {
