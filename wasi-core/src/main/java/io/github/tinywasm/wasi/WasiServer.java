@@ -350,8 +350,32 @@ public final class WasiServer implements AutoCloseable {
         }
     }
 
-    /** Reloads a module from the file it was loaded from, or from {@code <modulesDir>/<name>.wasm}. */
+    /**
+     * Reloads a module from the file it was loaded from, or from {@code <modulesDir>/<name>.wasm}, even if the file
+     * holds the serving version's bytes (as {@link #reload(String, boolean) reload(name, true)}).
+     */
     public ModuleInfo reload(String name) {
+        return reload(name, true).module();
+    }
+
+    /**
+     * Reloads a module from the file it was loaded from, or from {@code <modulesDir>/<name>.wasm}.
+     *
+     * @param force whether to swap even if the file holds the serving version's bytes; if false, such a reload does
+     *     nothing and says so ({@link LoadResult.Outcome#UNCHANGED})
+     * @throws WasiModuleException if the file cannot be loaded; the serving version keeps serving
+     * @throws IllegalArgumentException if the module has no file and there is no modules folder
+     */
+    public LoadResult reload(String name, boolean force) {
+        Path file = moduleFile(name);
+        Path absolute = file.toAbsolutePath().normalize();
+        byte[] bytes = read(name, absolute);
+        return load(name, bytes, absolute, ModuleFiles.sha256(bytes), force);
+    }
+
+    /** The file a module was loaded from, or {@code <modulesDir>/<name>.wasm}. */
+    private Path moduleFile(String name) {
+        requireName(name);
         ModuleSlot slot = slots.get(name);
         Path file = slot != null ? slot.file() : null;
         if (file == null && config.modulesDir() != null) {
@@ -360,7 +384,55 @@ public final class WasiServer implements AutoCloseable {
         if (file == null) {
             throw new IllegalArgumentException("module '" + name + "' was not loaded from a file and there is no modules folder");
         }
-        return load(name, file);
+        return file;
+    }
+
+    /**
+     * Loads {@code bytes} as module {@code name}, unless they are the serving version's and {@code force} is false.
+     *
+     * @return what the load did, and the module's snapshot after it
+     * @throws WasiModuleException if the bytes cannot be loaded; an older version keeps serving
+     */
+    public LoadResult load(String name, byte[] bytes, boolean force) {
+        return load(name, bytes, null, ModuleFiles.sha256(bytes), force);
+    }
+
+    /**
+     * Swaps module {@code name} back to the version its serving one replaced, with the hot-swap protocol (nothing
+     * accepted is lost) and the compiled code kept for it (the compiler does not run). A second rollback rolls forward
+     * again.
+     *
+     * @return the module after the rollback
+     * @throws java.util.NoSuchElementException if there is no such module
+     * @throws IllegalStateException if the module has no previous version
+     * @throws WasiModuleException if the previous version fails to start again; the serving version keeps serving
+     */
+    public LoadResult rollback(String name) {
+        requireOpen("roll back module '" + name + "'");
+        ModuleSlot slot = slots.get(name);
+        LoadResult.Outcome outcome = slot != null ? slot.rollback() : null;
+        if (outcome == null) {
+            throw new java.util.NoSuchElementException("no module named '" + name + "'");
+        }
+        return new LoadResult(slot.info(), outcome);
+    }
+
+    /**
+     * Parses, links and compiles the module's file (the one it was loaded from, or {@code <modulesDir>/<name>.wasm})
+     * without instantiating it or serving it: what a reload would find wrong with it, before the reload.
+     *
+     * @throws WasiModuleException if the file cannot be read, parsed, linked or compiled (nothing is recorded on the
+     *     module: its serving version is untouched)
+     * @throws IllegalArgumentException if the module has no file and there is no modules folder
+     */
+    public ModuleValidation validate(String name) {
+        requireOpen("validate module '" + name + "'");
+        Path file = moduleFile(name).toAbsolutePath().normalize();
+        byte[] bytes = ModuleFiles.read(name, file, config.maxModuleSize());
+        String sha = ModuleFiles.sha256(bytes);
+        String engine = io.github.tinywasm.wasi.module.WasmModule.validate(name, bytes, config);
+        ModuleInfo serving = module(name).orElse(null);
+        return new ModuleValidation(name, sha, bytes.length, engine, serving != null && sha.equals(serving.sha256()));
     }
 
     private ModuleInfo load(String name, byte[] bytes, Path file) {
@@ -368,17 +440,22 @@ public final class WasiServer implements AutoCloseable {
     }
 
     private ModuleInfo load(String name, byte[] bytes, Path file, String sha) {
+        return load(name, bytes, file, sha, true).module();
+    }
+
+    private LoadResult load(String name, byte[] bytes, Path file, String sha, boolean force) {
         requireName(name);
         requireOpen("load module '" + name + "'");
         while (true) {
             ModuleSlot slot = slots.computeIfAbsent(name, n -> new ModuleSlot(n, slotContext));
-            if (slot.load(bytes, file, sha)) {
+            LoadResult.Outcome outcome = slot.load(bytes, file, sha, force);
+            if (outcome != null) {
                 if (closed) {
                     // close() ran meanwhile and may have missed this slot: it must not outlive the server
                     unloadSlot(slot, System.nanoTime() + config.drainTimeout().toNanos());
                     throw new IllegalStateException("the WASI server was closed while module '" + name + "' was loading");
                 }
-                return slot.info();
+                return new LoadResult(slot.info(), outcome);
             }
             slots.remove(name, slot); // closed while we waited: start over with a fresh slot
             requireOpen("load module '" + name + "'");

@@ -1,6 +1,7 @@
 package io.github.tinywasm.wasi.module;
 
 import io.github.tinywasm.wasi.BusInterceptor;
+import io.github.tinywasm.wasi.LoadResult;
 import io.github.tinywasm.wasi.DropReason;
 import io.github.tinywasm.wasi.Message;
 import io.github.tinywasm.wasi.ModuleCounters;
@@ -10,6 +11,7 @@ import io.github.tinywasm.wasi.WasiConfig;
 import io.github.tinywasm.wasi.WasiModuleException;
 import io.github.tinywasm.wasi.bus.Mailbox;
 import io.github.tinywasm.wasi.bus.TopicBus;
+import io.github.tinywasm.wasi.deploy.VersionHistory;
 import io.github.tinywasm.wasi.http.GuestHttpRequest;
 import io.github.tinywasm.wasi.http.GuestHttpResponse;
 import io.github.tinywasm.wasi.http.HttpConfig;
@@ -94,6 +96,8 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     private volatile boolean lastLoadFailed;
     private volatile long lastDropWarn;
     private volatile String attemptedSha256;
+    /** The serving version and the one it replaced, with their compiled code; changed under {@code swapLock}. */
+    private final VersionHistory<WasmModule.Compiled> versions = new VersionHistory<>();
 
     private final LongAdder published = new LongAdder();
     private final LongAdder broadcasts = new LongAdder();
@@ -139,87 +143,175 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
      * @return false if the slot was already closed (the caller makes a new slot)
      */
     public boolean load(byte[] bytes, Path file, String sha256) {
+        return load(bytes, file, sha256, true) != null;
+    }
+
+    /**
+     * Loads {@code bytes} as the slot's new version (first load or hot swap), unless they are the serving version's
+     * and {@code force} is false. On failure the previous version, if any, keeps serving and the error is recorded
+     * and rethrown.
+     *
+     * @return what the load did, or {@code null} if the slot was already closed (the caller makes a new slot)
+     */
+    public LoadResult.Outcome load(byte[] bytes, Path file, String sha256, boolean force) {
         swapLock.lock();
         MDC.put(MDC_KEY, name);
         try {
             if (state == ModuleState.CLOSED || state == ModuleState.UNLOADING) {
-                return false;
+                return null;
+            }
+            attemptedSha256 = sha256;
+            VersionHistory.Entry<WasmModule.Compiled> serving = versions.serving();
+            if (!force && current != null && serving != null && serving.sha256().equals(sha256)) {
+                log.info("[{}] unchanged: {} is the serving version (sha256 {}); not reloaded", name,
+                        file != null ? file.getFileName() : "the bytes", sha256.substring(0, 12));
+                return LoadResult.Outcome.UNCHANGED;
             }
             long t0 = System.nanoTime();
-            attemptedSha256 = sha256;
-            WasmModule old = current;
-            List<WasmModule> oldExtras = pool.instances();
-            boolean swap = old != null;
-            WasmModule next;
-            List<WasmModule> extras;
+            WasmModule.Compiled compiled;
             try {
-                WasmModule.Compiled compiled = WasmModule.compile(name, bytes, config);
-                next = WasmModule.instantiate(compiled, config, this, context.watchdog());
-                extras = instantiateExtras(compiled, next);
+                compiled = WasmModule.compile(name, bytes, config);
             } catch (WasiModuleException e) {
-                loadFailed(e, swap, t0);
+                loadFailed(e, current != null, t0);
                 throw e;
             }
-            Version nextVersion = version(file, sha256, bytes.length);
-            try {
-                if (swap) {
-                    state = ModuleState.SWAPPING;
-                    // The old version gets the drain timeout for the message in hand and its drain(), whatever the
-                    // call timeout: a call still running at the deadline is interrupted.
-                    long deadline = System.nanoTime() + config.drainTimeout().toNanos();
-                    old.interruptAfter(deadline);
-                    oldExtras.forEach(x -> x.interruptAfter(deadline));
-                    boolean idle = mailbox.pause(Duration.ofNanos(remaining(deadline) + INTERRUPT_GRACE.toNanos()));
-                    idle &= pool.pause(Duration.ofNanos(remaining(deadline) + INTERRUPT_GRACE.toNanos()));
-                    if (!idle) {
-                        log.warn("[{}] the old version's call did not end when interrupted at the drain timeout of {} ms; "
-                                + "replacing it without draining it", name, config.drainTimeout().toMillis());
-                    } else if (!old.drain(Duration.ofNanos(remaining(deadline)))
-                            | !drainAll(oldExtras, deadline)) {
-                        log.warn("[{}] old version still reported work in flight after the drain timeout of {} ms; closing it",
-                                name, config.drainTimeout().toMillis());
-                    }
-                }
-                try {
-                    next.init();
-                    for (WasmModule x : extras) {
-                        x.init(); // its subscriptions stay its own: only the serving instance's reach the bus
-                    }
-                } catch (WasiModuleException e) {
-                    next.close();
-                    extras.forEach(WasmModule::close);
-                    if (swap) {
-                        old.noDeadline(); // it goes on serving
-                        oldExtras.forEach(WasmModule::noDeadline);
-                        state = ModuleState.SERVING;
-                    }
-                    loadFailed(e, swap, t0);
-                    throw e;
-                }
-                commit(old, next, nextVersion);
-                pool.install(extras);
-                oldExtras.forEach(WasmModule::close);
-            } finally {
-                if (swap) {
-                    mailbox.resume(); // whatever happened, the slot serves again: the old version or the new one
-                    pool.resume();
-                }
-            }
-            Duration took = Duration.ofNanos(System.nanoTime() - t0);
-            lastLoadFailed = false;
-            log.info("[{}] {} {} ({} bytes, sha256 {}, {}, topics {}) in {} ms", name, swap ? "swapped to" : "loaded",
-                    file != null ? file.getFileName() : "bytes", bytes.length, sha256.substring(0, 12), next.engine(),
-                    brief(next.topics()), took.toMillis());
-            if (!next.topics().isEmpty() && (!next.hasAllocator() || !next.hasHandler())) {
-                log.warn("[{}] subscribes to {} but exports {}: its messages will be dropped and counted", name,
-                        brief(next.topics()), !next.hasHandler() ? "no on_message" : "neither malloc nor alloc");
-            }
-            context.listeners().moduleLoaded(name, swap, took);
-            return true;
+            boolean swap = current != null;
+            install(new VersionHistory.Entry<>(sha256, bytes.length, file, compiled), t0, "");
+            return swap ? LoadResult.Outcome.SWAPPED : LoadResult.Outcome.LOADED;
         } finally {
             MDC.remove(MDC_KEY);
             swapLock.unlock();
         }
+    }
+
+    /**
+     * Swaps back to the version the serving one replaced, with the same protocol as any swap (and its compiled code:
+     * the compiler does not run). On failure the serving version keeps serving and the error is recorded and rethrown.
+     *
+     * @return {@link LoadResult.Outcome#ROLLED_BACK}, or {@code null} if the slot was already closed
+     * @throws IllegalStateException if there is no previous version to roll back to
+     */
+    public LoadResult.Outcome rollback() {
+        swapLock.lock();
+        MDC.put(MDC_KEY, name);
+        try {
+            if (state == ModuleState.CLOSED || state == ModuleState.UNLOADING) {
+                return null;
+            }
+            VersionHistory.Entry<WasmModule.Compiled> previous = versions.previous();
+            if (previous == null || current == null) {
+                throw new IllegalStateException("module '" + name + "' has no previous version to roll back to");
+            }
+            install(previous, System.nanoTime(), "rolled back to ");
+            return LoadResult.Outcome.ROLLED_BACK;
+        } finally {
+            MDC.remove(MDC_KEY);
+            swapLock.unlock();
+        }
+    }
+
+    /** Whether the slot has a previous version to roll back to. */
+    public boolean hasPrevious() {
+        return versions.previous() != null;
+    }
+
+    /**
+     * Instantiates {@code entry} and makes it the serving version with the swap protocol (pause, drain, init, commit);
+     * the caller holds {@code swapLock}. On failure the serving version, if any, keeps serving; the error is recorded
+     * and rethrown.
+     */
+    private void install(VersionHistory.Entry<WasmModule.Compiled> entry, long t0, String verb) {
+        WasmModule old = current;
+        List<WasmModule> oldExtras = pool.instances();
+        boolean swap = old != null;
+        WasmModule next;
+        List<WasmModule> extras;
+        try {
+            next = WasmModule.instantiate(entry.compiled(), config, this, context.watchdog());
+            extras = instantiateExtras(entry.compiled(), next);
+        } catch (WasiModuleException e) {
+            loadFailed(e, swap, t0);
+            throw e;
+        }
+        Version nextVersion = version(entry.file(), entry.sha256(), entry.size());
+        try {
+            if (swap) {
+                state = ModuleState.SWAPPING;
+                // The old version gets the drain timeout for the message in hand and its drain(), whatever the
+                // call timeout: a call still running at the deadline is interrupted.
+                long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+                old.interruptAfter(deadline);
+                oldExtras.forEach(x -> x.interruptAfter(deadline));
+                boolean idle = mailbox.pause(Duration.ofNanos(remaining(deadline) + INTERRUPT_GRACE.toNanos()));
+                idle &= pool.pause(Duration.ofNanos(remaining(deadline) + INTERRUPT_GRACE.toNanos()));
+                if (!idle) {
+                    log.warn("[{}] the old version's call did not end when interrupted at the drain timeout of {} ms; "
+                            + "replacing it without draining it", name, config.drainTimeout().toMillis());
+                } else if (!old.drain(Duration.ofNanos(remaining(deadline)))
+                        | !drainAll(oldExtras, deadline)) {
+                    log.warn("[{}] old version still reported work in flight after the drain timeout of {} ms; closing it",
+                            name, config.drainTimeout().toMillis());
+                }
+            }
+            try {
+                initBounded(next, extras);
+            } catch (WasiModuleException e) {
+                next.close();
+                extras.forEach(WasmModule::close);
+                if (swap) {
+                    old.noDeadline(); // it goes on serving
+                    oldExtras.forEach(WasmModule::noDeadline);
+                    state = ModuleState.SERVING;
+                }
+                loadFailed(e, swap, t0);
+                throw e;
+            }
+            commit(old, next, nextVersion);
+            versions.committed(entry);
+            pool.install(extras);
+            oldExtras.forEach(WasmModule::close);
+        } finally {
+            if (swap) {
+                mailbox.resume(); // whatever happened, the slot serves again: the old version or the new one
+                pool.resume();
+            }
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        lastLoadFailed = false;
+        log.info("[{}] {}{} ({} bytes, sha256 {}, {}, topics {}) in {} ms", name,
+                verb.isEmpty() ? (swap ? "swapped to " : "loaded ") : verb,
+                entry.file() != null ? entry.file().getFileName() : "bytes", entry.size(), entry.sha256().substring(0, 12),
+                next.engine(), brief(next.topics()), took.toMillis());
+        if (!next.topics().isEmpty() && (!next.hasAllocator() || !next.hasHandler())) {
+            log.warn("[{}] subscribes to {} but exports {}: its messages will be dropped and counted", name,
+                    brief(next.topics()), !next.hasHandler() ? "no on_message" : "neither malloc nor alloc");
+        }
+        context.listeners().moduleLoaded(name, swap, took);
+    }
+
+    /**
+     * Runs the new version's {@code init} (and that of the pool's extra instances) within the drain timeout, whatever
+     * the call timeout: during a swap the old version is paused meanwhile, so an init that loops must not hold it (nor
+     * the thread swapping) for ever. Past the deadline the call is interrupted and the load fails.
+     */
+    private void initBounded(WasmModule next, List<WasmModule> extras) {
+        long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+        next.interruptAfter(deadline);
+        extras.forEach(x -> x.interruptAfter(deadline));
+        try {
+            next.init();
+            for (WasmModule x : extras) {
+                x.init(); // its subscriptions stay its own: only the serving instance's reach the bus
+            }
+        } catch (WasiModuleException e) {
+            if (e.kind() == WasiModuleException.Kind.TIMEOUT && System.nanoTime() - deadline >= 0) {
+                throw new WasiModuleException(name, WasiModuleException.Kind.TIMEOUT, "init did not return within the "
+                        + "drain timeout of " + config.drainTimeout().toMillis() + " ms and was interrupted", e);
+            }
+            throw e;
+        }
+        next.noDeadline();
+        extras.forEach(WasmModule::noDeadline);
     }
 
     /** The extra instances of an HTTP pool: none when the pool size is 1 or the version does not answer HTTP. */
@@ -391,6 +483,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             }
             extras.forEach(WasmModule::close);
             current = null;
+            versions.clear(); // the compiled code of both versions may be unloaded now
             state = ModuleState.CLOSED;
             log.info("[{}] unloaded: {} messages delivered, {} dropped in all", name, delivered.sum(),
                     dropped.values().stream().mapToLong(LongAdder::sum).sum());
@@ -684,6 +777,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     public ModuleInfo info() {
         WasmModule m = current;
         Version v = version;
+        VersionHistory.Entry<WasmModule.Compiled> previous = m != null ? versions.previous() : null;
         Map<DropReason, Long> drops = new EnumMap<>(DropReason.class);
         dropped.forEach((r, n) -> drops.put(r, n.sum()));
         ModuleCounters counters = new ModuleCounters(published.sum(), broadcasts.sum(), delivered.sum(),
@@ -697,7 +791,8 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
                 v != null && v.file() != null ? v.file().toString() : null,
                 m != null && v != null ? v.sha256() : null, v != null ? v.size() : 0,
                 v != null ? v.loadedAt() : null, m != null ? m.engine() : null, m != null && m.hasMemory() ? Long.valueOf(m.memoryBytes()) : null,
-                lastError, lastErrorAt, lastLoadFailed, mailbox.depth() + pool.depth(), counters, http);
+                lastError, lastErrorAt, lastLoadFailed, mailbox.depth() + pool.depth(), counters, http,
+                previous != null ? previous.sha256() : null);
     }
 
     /** A topic set for a log line: a module may subscribe to thousands; the endpoint lists them all. */

@@ -138,6 +138,17 @@ public final class WasmModule implements AutoCloseable {
             Function<Instance, Machine> machine, String engine) {}
 
     /**
+     * Parses, links and compiles {@code bytes} as the engine would load them, without instantiating or running
+     * anything of them.
+     *
+     * @return how the module would run: "compiler", "interpreter", or why it would fall back
+     * @throws WasiModuleException with the module's name and a specific reason
+     */
+    public static String validate(String name, byte[] bytes, WasiConfig config) {
+        return compile(name, bytes, config).engine();
+    }
+
+    /**
      * Parses, links and compiles {@code bytes}.
      *
      * @throws WasiModuleException with the module's name and a specific reason

@@ -149,11 +149,16 @@ class WasiWebIntegrationTests {
         assertThat(unknown.statusCode()).isEqualTo(404);
         assertThat(unknown.body()).contains("no module named 'nosuchmodule'").doesNotContain(modules.toString()).doesNotContain(".wasm");
 
-        HttpResponse<String> reload = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/wasi/other"))
+        HttpResponse<String> unchanged = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/wasi/other"))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
                 HttpResponse.BodyHandlers.ofString());
+        assertThat(unchanged.statusCode()).isEqualTo(200);
+        assertThat(unchanged.body()).contains("\"name\":\"other\"", "\"result\":\"UNCHANGED\"", "\"swaps\":0");
+        HttpResponse<String> reload = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/wasi/other"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"force\":true}")).build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(reload.statusCode()).isEqualTo(200);
-        assertThat(reload.body()).contains("\"name\":\"other\"", "\"swaps\":1");
+        assertThat(reload.body()).contains("\"name\":\"other\"", "\"result\":\"RELOADED\"", "\"swaps\":1");
 
         HttpResponse<String> health = get("/actuator/health");
         assertThat(health.statusCode()).isEqualTo(200);
