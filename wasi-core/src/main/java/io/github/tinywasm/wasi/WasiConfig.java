@@ -1,5 +1,6 @@
 package io.github.tinywasm.wasi;
 
+import io.github.tinywasm.wasi.deploy.CompileCacheConfig;
 import io.github.tinywasm.wasi.http.HttpConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +30,7 @@ import java.util.Objects;
  * @param maxModuleSize the largest module file or byte array accepted, in bytes; a larger one is a module error,
  *     refused by its size before it is read
  * @param http HTTP to guests: body limits, middleware rules, pool sizes
+ * @param compileCache where compiled versions are kept (memory, and a folder if set) and how many
  */
 public record WasiConfig(
         Path modulesDir,
@@ -45,7 +47,8 @@ public record WasiConfig(
         int workerThreads,
         Map<String, Path> directories,
         long maxModuleSize,
-        HttpConfig http) {
+        HttpConfig http,
+        CompileCacheConfig compileCache) {
 
     /** Size of a WebAssembly memory page. */
     public static final int PAGE_SIZE = 65536;
@@ -76,6 +79,7 @@ public record WasiConfig(
         Objects.requireNonNull(engine, "engine");
         directories = Map.copyOf(Objects.requireNonNull(directories, "directories"));
         Objects.requireNonNull(http, "http");
+        Objects.requireNonNull(compileCache, "compileCache");
     }
 
     private static void requirePositive(String name, Duration d) {
@@ -125,6 +129,7 @@ public record WasiConfig(
         b.directories = new LinkedHashMap<>(directories);
         b.maxModuleSize = maxModuleSize;
         b.http = http;
+        b.compileCache = compileCache;
         return b;
     }
 
@@ -145,6 +150,7 @@ public record WasiConfig(
         private Map<String, Path> directories = new LinkedHashMap<>();
         private long maxModuleSize = 64L * 1024 * 1024;
         private HttpConfig http = HttpConfig.DEFAULTS;
+        private CompileCacheConfig compileCache = CompileCacheConfig.DEFAULTS;
 
         private Builder() {}
 
@@ -164,11 +170,14 @@ public record WasiConfig(
         public Builder directories(Map<String, Path> v) { directories = new LinkedHashMap<>(v); return this; }
         public Builder maxModuleSize(long v) { maxModuleSize = v; return this; }
         public Builder http(HttpConfig v) { http = v; return this; }
+        public Builder compileCache(CompileCacheConfig v) { compileCache = v; return this; }
+        /** The compile cache's disk tier in {@code dir} ({@code null}: memory only), with the other bounds unchanged. */
+        public Builder cacheDir(Path dir) { compileCache = compileCache.withDir(dir); return this; }
 
         public WasiConfig build() {
             return new WasiConfig(modulesDir, watch, watchQuietPeriod, watchPollInterval, drainTimeout,
                     mailboxCapacity, overflowPolicy, publishTimeout, engine, maxMemoryBytes, callTimeout,
-                    workerThreads, directories, maxModuleSize, http);
+                    workerThreads, directories, maxModuleSize, http, compileCache);
         }
     }
 }

@@ -2,12 +2,14 @@ package io.github.tinywasm.wasi;
 
 import io.github.tinywasm.wasi.bus.JavaSubscription;
 import io.github.tinywasm.wasi.bus.TopicBus;
+import io.github.tinywasm.wasi.deploy.CompileCache;
 import io.github.tinywasm.wasi.deploy.ModuleDirectoryWatcher;
 import io.github.tinywasm.wasi.deploy.ModuleFiles;
 import io.github.tinywasm.wasi.http.GuestHttpDispatcher;
 import io.github.tinywasm.wasi.module.CallWatchdog;
 import io.github.tinywasm.wasi.module.ModuleSlot;
 import io.github.tinywasm.wasi.module.SlotContext;
+import io.github.tinywasm.wasi.module.WasmModule;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -71,6 +73,7 @@ public final class WasiServer implements AutoCloseable {
     private final CallWatchdog watchdog;
     private final BusInterceptor interceptor;
     private final SlotContext slotContext;
+    private final CompileCache<WasmModule.Compiled> compileCache;
     private final GuestHttpDispatcher http;
     private final ConcurrentHashMap<String, ModuleSlot> slots = new ConcurrentHashMap<>();
     private final CopyOnWriteArrayList<WasiListener> listeners = new CopyOnWriteArrayList<>();
@@ -102,7 +105,8 @@ public final class WasiServer implements AutoCloseable {
         this.bus = new TopicBus(interceptor);
         this.executor = workerPool(config.workerThreads());
         this.watchdog = new CallWatchdog(config.callTimeout());
-        this.slotContext = new SlotContext(config, bus, executor, watchdog, broadcaster, fanOut, interceptor);
+        this.compileCache = new CompileCache<>(config.compileCache());
+        this.slotContext = new SlotContext(config, bus, executor, watchdog, broadcaster, fanOut, interceptor, compileCache);
         this.http = new GuestHttpDispatcher(config.http(), slots::get, slots::values);
     }
 
@@ -430,7 +434,7 @@ public final class WasiServer implements AutoCloseable {
         Path file = moduleFile(name).toAbsolutePath().normalize();
         byte[] bytes = ModuleFiles.read(name, file, config.maxModuleSize());
         String sha = ModuleFiles.sha256(bytes);
-        String engine = io.github.tinywasm.wasi.module.WasmModule.validate(name, bytes, config);
+        String engine = WasmModule.validate(name, bytes, sha, config, compileCache);
         ModuleInfo serving = module(name).orElse(null);
         return new ModuleValidation(name, sha, bytes.length, engine, serving != null && sha.equals(serving.sha256()));
     }
@@ -625,6 +629,14 @@ public final class WasiServer implements AutoCloseable {
 
     public WasiConfig config() {
         return config;
+    }
+
+    /**
+     * What the compile cache did so far: how often the compiler ran, and how often a load, a rollback or a restart
+     * found the version compiled in memory or on disk instead ({@code tinywasm.wasi.cache-dir}).
+     */
+    public CompileCache.Stats compileCacheStats() {
+        return compileCache.stats();
     }
 
     /**

@@ -170,7 +170,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             long t0 = System.nanoTime();
             WasmModule.Compiled compiled;
             try {
-                compiled = WasmModule.compile(name, bytes, config);
+                compiled = WasmModule.compile(name, bytes, config, context.compileCache(), sha256);
             } catch (WasiModuleException e) {
                 loadFailed(e, current != null, t0);
                 throw e;

@@ -28,6 +28,8 @@ import io.github.tinywasm.wasi.Message;
 import io.github.tinywasm.wasi.WasiConfig;
 import io.github.tinywasm.wasi.WasiModuleException;
 import io.github.tinywasm.wasi.WasiModuleException.Kind;
+import io.github.tinywasm.wasi.deploy.CompileCache;
+import io.github.tinywasm.wasi.deploy.DiskCompileCache;
 import io.github.tinywasm.wasi.http.GuestHttpRequest;
 import io.github.tinywasm.wasi.http.HttpMode;
 import io.github.tinywasm.wasi.http.PipelineStep;
@@ -132,9 +134,10 @@ public final class WasmModule implements AutoCloseable {
 
     /**
      * A module version parsed, checked and compiled once; {@link #instantiate} makes any number of instances of it (the
-     * instances of an HTTP pool share the compiled code).
+     * instances of an HTTP pool share the compiled code, and the compile cache keeps it for a redeploy or a rollback).
+     * Opaque outside the engine.
      */
-    record Compiled(String name, com.dylibso.chicory.wasm.WasmModule parsed, MemoryLimits limits,
+    public record Compiled(String name, com.dylibso.chicory.wasm.WasmModule parsed, MemoryLimits limits,
             Function<Instance, Machine> machine, String engine) {}
 
     /**
@@ -144,8 +147,8 @@ public final class WasmModule implements AutoCloseable {
      * @return how the module would run: "compiler", "interpreter", or why it would fall back
      * @throws WasiModuleException with the module's name and a specific reason
      */
-    public static String validate(String name, byte[] bytes, WasiConfig config) {
-        return compile(name, bytes, config).engine();
+    public static String validate(String name, byte[] bytes, String sha256, WasiConfig config, CompileCache<Compiled> cache) {
+        return compile(name, bytes, config, cache, sha256).engine();
     }
 
     /**
@@ -154,6 +157,18 @@ public final class WasmModule implements AutoCloseable {
      * @throws WasiModuleException with the module's name and a specific reason
      */
     static Compiled compile(String name, byte[] bytes, WasiConfig config) {
+        return compile(name, bytes, config, null, null);
+    }
+
+    /**
+     * Parses, links and compiles {@code bytes}, or takes them compiled from {@code cache}: from memory (nothing runs),
+     * or from its disk tier (the compiler's output is loaded, the compiler does not run).
+     *
+     * @param cache the compile cache, or {@code null} for none
+     * @param sha256 hex SHA-256 of {@code bytes} (the cache's key), or {@code null} for no cache
+     * @throws WasiModuleException with the module's name and a specific reason
+     */
+    static Compiled compile(String name, byte[] bytes, WasiConfig config, CompileCache<Compiled> cache, String sha256) {
         if (bytes.length > config.maxModuleSize()) {
             throw new WasiModuleException(name, Kind.TOO_LARGE, bytes.length
                     + " bytes, more than the maximum module size of " + config.maxModuleSize() + " bytes");
@@ -161,6 +176,14 @@ public final class WasmModule implements AutoCloseable {
         if (bytes.length < 8 || bytes[0] != 0 || bytes[1] != 'a' || bytes[2] != 's' || bytes[3] != 'm') {
             throw new WasiModuleException(name, Kind.INVALID_MODULE, "not a valid WebAssembly module (" + bytes.length
                     + " bytes): it does not start with the \\0asm header");
+        }
+        String key = cache != null && sha256 != null
+                ? CompileCache.key(sha256, config.engine() == Engine.COMPILER ? "compiler" : "interpreter") : null;
+        if (key != null) {
+            Compiled held = cache.get(key);
+            if (held != null) {
+                return new Compiled(name, held.parsed(), held.limits(), held.machine(), held.engine());
+            }
         }
         com.dylibso.chicory.wasm.WasmModule parsed;
         try {
@@ -177,12 +200,12 @@ public final class WasmModule implements AutoCloseable {
         Function<Instance, Machine> machine = null;
         if (config.engine() == Engine.COMPILER) {
             try {
-                machine = MachineFactoryCompiler.builder(parsed).withInterpreterFallback(InterpreterFallback.FAIL).compile();
+                machine = machineFactory(name, parsed, InterpreterFallback.FAIL, cache, "compiler-fail");
                 engine = "compiler";
             } catch (RuntimeException | LinkageError | AssertionError whole) {
                 // Usually one function too large for a JVM method: interpret just those, compile the rest.
                 try {
-                    machine = MachineFactoryCompiler.builder(parsed).withInterpreterFallback(InterpreterFallback.SILENT).compile();
+                    machine = machineFactory(name, parsed, InterpreterFallback.SILENT, cache, "compiler-silent");
                     engine = "compiler (some functions interpreted)";
                     log.warn("[{}] some functions cannot be compiled and run in the interpreter: {}", name, whole.getMessage());
                 } catch (RuntimeException | LinkageError | AssertionError e) {
@@ -191,7 +214,26 @@ public final class WasmModule implements AutoCloseable {
                 }
             }
         }
-        return new Compiled(name, parsed, limits, machine, engine);
+        Compiled compiled = new Compiled(name, parsed, limits, machine, engine);
+        if (key != null) {
+            cache.put(key, compiled, bytes.length);
+        }
+        return compiled;
+    }
+
+    /** Runs Chicory's compiler, through the disk tier of {@code cache} if it has one; counts a compiler run. */
+    private static Function<Instance, Machine> machineFactory(String name, com.dylibso.chicory.wasm.WasmModule parsed,
+            InterpreterFallback fallback, CompileCache<Compiled> cache, String options) {
+        MachineFactoryCompiler.Builder builder = MachineFactoryCompiler.builder(parsed).withInterpreterFallback(fallback);
+        DiskCompileCache.Session disk = cache != null && cache.disk() != null ? cache.disk().session(name, options) : null;
+        if (disk != null) {
+            builder.withCache(disk);
+        }
+        Function<Instance, Machine> machine = builder.compile();
+        if (cache != null && (disk == null || !disk.hit())) {
+            cache.compiled();
+        }
+        return machine;
     }
 
     /**

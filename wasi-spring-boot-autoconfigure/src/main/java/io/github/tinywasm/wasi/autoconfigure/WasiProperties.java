@@ -3,6 +3,7 @@ package io.github.tinywasm.wasi.autoconfigure;
 import io.github.tinywasm.wasi.Engine;
 import io.github.tinywasm.wasi.OverflowPolicy;
 import io.github.tinywasm.wasi.WasiConfig;
+import io.github.tinywasm.wasi.deploy.CompileCacheConfig;
 import io.github.tinywasm.wasi.http.HttpConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,6 +45,9 @@ import org.springframework.util.unit.DataSize;
  * @param observations Micrometer Observation settings.
  * @param health Health indicator settings.
  * @param http HTTP to guests: requests to PATH/NAME/... answered by module NAME.
+ * @param cacheDir Folder of the compile cache's disk tier: compiled module versions kept across restarts (and shared
+ *     safely by processes), so that a restart or a redeploy of known bytes skips the compiler. Unset: memory only.
+ * @param cache Bounds of the compile cache.
  */
 // "@param modules" comes before "@param modulesDir" on purpose: the configuration processor describes "modules" with
 // the first text that starts with "@param modules".
@@ -67,6 +71,8 @@ public record WasiProperties(
         @DefaultValue Observations observations,
         @DefaultValue Health health,
         @DefaultValue Http http,
+        @Nullable Path cacheDir,
+        @DefaultValue Cache cache,
         @Nullable Map<String, Module> modules) {
 
     public WasiProperties {
@@ -159,6 +165,16 @@ public record WasiProperties(
     public record Health(@DefaultValue("false") boolean downOnFailedModule) {}
 
     /**
+     * Bounds of the compile cache.
+     *
+     * @param maxSize Most bytes the disk tier (cache-dir) keeps; past it the least recently used entries are deleted.
+     * @param memoryEntries Most module versions kept compiled in memory (0 = none).
+     * @param memoryMaxSize Most bytes of module code (.wasm sizes) kept compiled in memory.
+     */
+    public record Cache(@DefaultValue("256MB") DataSize maxSize, @DefaultValue("16") int memoryEntries,
+            @DefaultValue("64MB") DataSize memoryMaxSize) {}
+
+    /**
      * HTTP to guests: tinywasm/wasi's /m/{name} route with its middleware pipeline.
      *
      * @param enabled Whether requests to PATH/NAME/... (any method) are answered by module NAME, in Spring MVC and
@@ -249,7 +265,9 @@ public record WasiProperties(
                 .maxModuleSize(maxModuleSize.toBytes())
                 .callTimeout(callTimeout)
                 .directories(preopenedDirs())
-                .http(httpConfig());
+                .http(httpConfig())
+                .compileCache(new CompileCacheConfig(cacheDir, cache.maxSize().toBytes(), cache.memoryEntries(),
+                        cache.memoryMaxSize().toBytes()));
         if (workerThreads > 0) {
             b.workerThreads(workerThreads);
         }

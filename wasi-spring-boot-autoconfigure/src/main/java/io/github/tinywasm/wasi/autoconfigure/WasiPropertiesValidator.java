@@ -51,6 +51,10 @@ final class WasiPropertiesValidator implements Validator {
         c.positive("watch-poll-interval", p.watchPollInterval());
         c.notNegative("drain-timeout", p.drainTimeout());
         c.notNegative("call-timeout", p.callTimeout());
+        c.check(p.cache().maxSize().toBytes() >= 0, "cache.max-size", p.cache().maxSize(), "must not be negative");
+        c.check(p.cache().memoryEntries() >= 0, "cache.memory-entries", p.cache().memoryEntries(), "must be 0 (none) or more");
+        c.check(p.cache().memoryMaxSize().toBytes() >= 0, "cache.memory-max-size", p.cache().memoryMaxSize(),
+                "must not be negative");
         c.check(p.workerThreads() >= 0, "worker-threads", p.workerThreads(), "must be 0 (one per core) or more");
         long memory = p.maxMemory().toBytes();
         c.check(memory == 0 || (memory >= WasiConfig.PAGE_SIZE && memory <= MAX_MEMORY), "max-memory", p.maxMemory(),

@@ -168,6 +168,19 @@ class WasiAutoConfigurationTests {
     }
 
     @Test
+    void theCompileCacheSettingsReachTheEngine() {
+        Path cacheDir = modules.resolveSibling("compile-cache");
+        runner().withPropertyValues("tinywasm.wasi.cache-dir=" + cacheDir, "tinywasm.wasi.cache.max-size=10MB",
+                "tinywasm.wasi.cache.memory-entries=3", "tinywasm.wasi.cache.memory-max-size=2MB").run(context -> {
+            io.github.tinywasm.wasi.deploy.CompileCacheConfig cache = context.getBean(WasiServer.class).config().compileCache();
+            assertThat(cache).isEqualTo(new io.github.tinywasm.wasi.deploy.CompileCacheConfig(cacheDir, 10L * 1024 * 1024, 3,
+                    2L * 1024 * 1024));
+        });
+        runner().run(context -> assertThat(context.getBean(WasiServer.class).config().compileCache())
+                .isEqualTo(io.github.tinywasm.wasi.deploy.CompileCacheConfig.DEFAULTS));
+    }
+
+    @Test
     void maxModuleSizeReachesTheEngine() {
         runner().withPropertyValues("tinywasm.wasi.max-module-size=1MB")
                 .run(context -> assertThat(context.getBean(WasiServer.class).config().maxModuleSize()).isEqualTo(1024 * 1024));
