@@ -16,6 +16,8 @@ import java.util.Map;
  * @param callNanos total time spent in those calls
  * @param swaps successful hot swaps
  * @param failedLoads loads or swaps that failed
+ * @param rollbacks swaps back to the previous version, asked for or automatic (probation); counted in {@code swaps}
+ *     too
  */
 public record ModuleCounters(
         long published,
@@ -28,7 +30,8 @@ public record ModuleCounters(
         long calls,
         long callNanos,
         long swaps,
-        long failedLoads) {
+        long failedLoads,
+        long rollbacks) {
 
     public ModuleCounters {
         dropped = Map.copyOf(dropped);

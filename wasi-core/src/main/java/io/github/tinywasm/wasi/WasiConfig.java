@@ -1,6 +1,7 @@
 package io.github.tinywasm.wasi;
 
 import io.github.tinywasm.wasi.deploy.CompileCacheConfig;
+import io.github.tinywasm.wasi.deploy.ProbationConfig;
 import io.github.tinywasm.wasi.http.HttpConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,6 +32,7 @@ import java.util.Objects;
  *     refused by its size before it is read
  * @param http HTTP to guests: body limits, middleware rules, pool sizes
  * @param compileCache where compiled versions are kept (memory, and a folder if set) and how many
+ * @param probation how long a new version is on probation after a swap, and how many traps roll it back
  */
 public record WasiConfig(
         Path modulesDir,
@@ -48,7 +50,8 @@ public record WasiConfig(
         Map<String, Path> directories,
         long maxModuleSize,
         HttpConfig http,
-        CompileCacheConfig compileCache) {
+        CompileCacheConfig compileCache,
+        ProbationConfig probation) {
 
     /** Size of a WebAssembly memory page. */
     public static final int PAGE_SIZE = 65536;
@@ -80,6 +83,7 @@ public record WasiConfig(
         directories = Map.copyOf(Objects.requireNonNull(directories, "directories"));
         Objects.requireNonNull(http, "http");
         Objects.requireNonNull(compileCache, "compileCache");
+        Objects.requireNonNull(probation, "probation");
     }
 
     private static void requirePositive(String name, Duration d) {
@@ -130,6 +134,7 @@ public record WasiConfig(
         b.maxModuleSize = maxModuleSize;
         b.http = http;
         b.compileCache = compileCache;
+        b.probation = probation;
         return b;
     }
 
@@ -151,6 +156,7 @@ public record WasiConfig(
         private long maxModuleSize = 64L * 1024 * 1024;
         private HttpConfig http = HttpConfig.DEFAULTS;
         private CompileCacheConfig compileCache = CompileCacheConfig.DEFAULTS;
+        private ProbationConfig probation = ProbationConfig.OFF;
 
         private Builder() {}
 
@@ -171,13 +177,14 @@ public record WasiConfig(
         public Builder maxModuleSize(long v) { maxModuleSize = v; return this; }
         public Builder http(HttpConfig v) { http = v; return this; }
         public Builder compileCache(CompileCacheConfig v) { compileCache = v; return this; }
+        public Builder probation(ProbationConfig v) { probation = v; return this; }
         /** The compile cache's disk tier in {@code dir} ({@code null}: memory only), with the other bounds unchanged. */
         public Builder cacheDir(Path dir) { compileCache = compileCache.withDir(dir); return this; }
 
         public WasiConfig build() {
             return new WasiConfig(modulesDir, watch, watchQuietPeriod, watchPollInterval, drainTimeout,
                     mailboxCapacity, overflowPolicy, publishTimeout, engine, maxMemoryBytes, callTimeout,
-                    workerThreads, directories, maxModuleSize, http, compileCache);
+                    workerThreads, directories, maxModuleSize, http, compileCache, probation);
         }
     }
 }

@@ -695,6 +695,11 @@ public final class WasiServer implements AutoCloseable {
         }
 
         @Override
+        public void moduleRolledBack(String module, boolean automatic, String fromSha256, String toSha256, String reason) {
+            each(l -> l.moduleRolledBack(module, automatic, fromSha256, toSha256, reason));
+        }
+
+        @Override
         public void moduleUnloaded(String module) {
             each(l -> l.moduleUnloaded(module));
         }

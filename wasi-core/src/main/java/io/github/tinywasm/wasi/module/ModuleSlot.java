@@ -11,6 +11,7 @@ import io.github.tinywasm.wasi.WasiConfig;
 import io.github.tinywasm.wasi.WasiModuleException;
 import io.github.tinywasm.wasi.bus.Mailbox;
 import io.github.tinywasm.wasi.bus.TopicBus;
+import io.github.tinywasm.wasi.deploy.Probation;
 import io.github.tinywasm.wasi.deploy.VersionHistory;
 import io.github.tinywasm.wasi.http.GuestHttpRequest;
 import io.github.tinywasm.wasi.http.GuestHttpResponse;
@@ -59,6 +60,12 @@ import org.slf4j.MDC;
  * serving instance's {@code subscribe}/{@code unsubscribe} (on whichever thread runs it): so a subscribe racing an
  * unload either is undone by it or finds the slot closed to subscriptions. Counters are {@link LongAdder}s, readable
  * from any thread.
+ *
+ * <p>Versions: the slot keeps the version its serving one replaced, compiled ({@link VersionHistory}), for
+ * {@link #rollback()}; a new version is on {@link Probation} after a swap, and the worker whose guest call makes it
+ * fail too often starts a {@code wasi-rollback-NAME} thread that rolls back under {@code swapLock} like any swap (the
+ * worker cannot: it is inside the call the swap's pause waits for). The new version's {@code init} runs within the
+ * drain timeout whatever the call timeout.
  */
 public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModule.SubscriptionSink, HostServices {
 
@@ -98,6 +105,8 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     private volatile String attemptedSha256;
     /** The serving version and the one it replaced, with their compiled code; changed under {@code swapLock}. */
     private final VersionHistory<WasmModule.Compiled> versions = new VersionHistory<>();
+    /** The serving version's probation after a swap: started and ended under {@code swapLock}, fed by the workers. */
+    private final Probation probation;
 
     private final LongAdder published = new LongAdder();
     private final LongAdder broadcasts = new LongAdder();
@@ -109,6 +118,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     private final LongAdder callNanos = new LongAdder();
     private final LongAdder swaps = new LongAdder();
     private final LongAdder failedLoads = new LongAdder();
+    private final LongAdder rollbacks = new LongAdder();
     private final LongAdder httpRequests = new LongAdder();
     private final LongAdder httpErrors = new LongAdder();
     private final LongAdder httpRejected = new LongAdder();
@@ -123,6 +133,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         this.name = name;
         this.context = context;
         this.config = context.config();
+        this.probation = new Probation(config.probation().probation(), config.probation().maxTraps());
         this.mailbox = new Mailbox(config.mailboxCapacity(), context.executor(), this);
         this.pool = new HttpPool(this, mailbox, config.http().poolSize(name), config.mailboxCapacity(), context.executor());
         for (DropReason r : DropReason.values()) {
@@ -202,7 +213,10 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             if (previous == null || current == null) {
                 throw new IllegalStateException("module '" + name + "' has no previous version to roll back to");
             }
+            String from = versions.serving().sha256();
             install(previous, System.nanoTime(), "rolled back to ");
+            rollbacks.increment();
+            context.listeners().moduleRolledBack(name, false, from, previous.sha256(), "asked for");
             return LoadResult.Outcome.ROLLED_BACK;
         } finally {
             MDC.remove(MDC_KEY);
@@ -268,6 +282,11 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             }
             commit(old, next, nextVersion);
             versions.committed(entry);
+            if (swap && verb.isEmpty() && versions.previous() != null) {
+                probation.start(entry.sha256()); // a new version: on probation, with a version to go back to
+            } else {
+                probation.end();
+            }
             pool.install(extras);
             oldExtras.forEach(WasmModule::close);
         } finally {
@@ -484,6 +503,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             extras.forEach(WasmModule::close);
             current = null;
             versions.clear(); // the compiled code of both versions may be unloaded now
+            probation.end();
             state = ModuleState.CLOSED;
             log.info("[{}] unloaded: {} messages delivered, {} dropped in all", name, delivered.sum(),
                     dropped.values().stream().mapToLong(LongAdder::sum).sum());
@@ -566,6 +586,52 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         countError(e);
         log.warn("[{}] error handling a message on topic '{}': {}", name, message.topic(), e.getMessage());
         context.listeners().guestError(name, e);
+        probationFailure(e);
+    }
+
+    /**
+     * Counts a trap or timeout against the version on probation; the one that reaches {@code deploy.max-traps} starts
+     * its rollback, on a thread of its own (this worker is inside a call the rollback's pause waits for).
+     */
+    private void probationFailure(WasiModuleException e) {
+        if (e.kind() != WasiModuleException.Kind.TRAP && e.kind() != WasiModuleException.Kind.TIMEOUT) {
+            return;
+        }
+        String from = probation.failed();
+        if (from != null) {
+            Thread t = new Thread(() -> rollbackOnProbation(from, e), "wasi-rollback-" + name);
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    /** Rolls back from version {@code from} if it still serves: the protocol of any swap, so nothing queued is lost. */
+    private void rollbackOnProbation(String from, WasiModuleException cause) {
+        swapLock.lock();
+        MDC.put(MDC_KEY, name);
+        try {
+            VersionHistory.Entry<WasmModule.Compiled> serving = versions.serving();
+            VersionHistory.Entry<WasmModule.Compiled> previous = versions.previous();
+            if (state == ModuleState.CLOSED || state == ModuleState.UNLOADING || current == null || serving == null
+                    || !serving.sha256().equals(from) || previous == null) {
+                log.info("[{}] no automatic rollback: version sha256 {} no longer serves", name, from.substring(0, 12));
+                return;
+            }
+            String reason = probation.maxFailures() + " traps or timeouts within the probation of "
+                    + probation.length().toMillis() + " ms after the swap (the last: " + cause.getMessage() + ")";
+            log.warn("[{}] rolling back automatically from sha256 {} to {}: {}", name, from.substring(0, 12),
+                    previous.sha256().substring(0, 12), reason);
+            install(previous, System.nanoTime(), "rolled back automatically to ");
+            rollbacks.increment();
+            context.listeners().moduleRolledBack(name, true, from, previous.sha256(), reason);
+        } catch (WasiModuleException e) {
+            log.error("[{}] automatic rollback failed; the new version keeps serving: {}", name, e.getMessage());
+        } catch (RuntimeException e) {
+            log.error("[{}] automatic rollback failed; the new version keeps serving", name, e);
+        } finally {
+            MDC.remove(MDC_KEY);
+            swapLock.unlock();
+        }
     }
 
     private void countError(WasiModuleException e) {
@@ -650,6 +716,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             log.warn("[{}] error handling HTTP {} {}{}: {}", name, work.request.method(), work.request.path(),
                     work.middleware ? " (as a middleware: the pipeline goes on)" : "", e.getMessage());
             context.listeners().guestError(name, e);
+            probationFailure(e);
             work.complete(PipelineStep.failed(GuestHttpResponse.error(
                     e.kind() == WasiModuleException.Kind.TIMEOUT ? 504 : 500, e.getMessage(), null)));
         } catch (RuntimeException | Error e) {
@@ -782,7 +849,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         dropped.forEach((r, n) -> drops.put(r, n.sum()));
         ModuleCounters counters = new ModuleCounters(published.sum(), broadcasts.sum(), delivered.sum(),
                 errors.sum(), traps.sum(), timeouts.sum(), drops, calls.sum(), callNanos.sum(), swaps.sum(),
-                failedLoads.sum());
+                failedLoads.sum(), rollbacks.sum());
         HttpMiddleware mw = m != null && v != null ? v.middleware() : null;
         HttpInfo http = new HttpInfo(m != null ? m.httpMode() : HttpMode.NONE, mw != null ? mw.rule().text() : null,
                 mw != null ? v.ruleSource() : null, mw != null ? mw.order() : 0, pool.size(), httpRequests.sum(),

@@ -4,6 +4,7 @@ import io.github.tinywasm.wasi.Engine;
 import io.github.tinywasm.wasi.OverflowPolicy;
 import io.github.tinywasm.wasi.WasiConfig;
 import io.github.tinywasm.wasi.deploy.CompileCacheConfig;
+import io.github.tinywasm.wasi.deploy.ProbationConfig;
 import io.github.tinywasm.wasi.http.HttpConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,6 +49,7 @@ import org.springframework.util.unit.DataSize;
  * @param cacheDir Folder of the compile cache's disk tier: compiled module versions kept across restarts (and shared
  *     safely by processes), so that a restart or a redeploy of known bytes skips the compiler. Unset: memory only.
  * @param cache Bounds of the compile cache.
+ * @param deploy Safe deploys: probation of new versions.
  */
 // "@param modules" comes before "@param modulesDir" on purpose: the configuration processor describes "modules" with
 // the first text that starts with "@param modules".
@@ -73,6 +75,7 @@ public record WasiProperties(
         @DefaultValue Http http,
         @Nullable Path cacheDir,
         @DefaultValue Cache cache,
+        @DefaultValue Deploy deploy,
         @Nullable Map<String, Module> modules) {
 
     public WasiProperties {
@@ -163,6 +166,15 @@ public record WasiProperties(
      *     balancer while the other modules serve.
      */
     public record Health(@DefaultValue("false") boolean downOnFailedModule) {}
+
+    /**
+     * Safe deploys.
+     *
+     * @param probation How long after a swap a new version is on probation: if it traps or times out on max-traps
+     *     messages or HTTP requests within it, the module goes back to the version it replaced by itself (0 = never).
+     * @param maxTraps Traps or timeouts within the probation that roll a new version back.
+     */
+    public record Deploy(@DefaultValue("0s") Duration probation, @DefaultValue("3") int maxTraps) {}
 
     /**
      * Bounds of the compile cache.
@@ -267,7 +279,8 @@ public record WasiProperties(
                 .directories(preopenedDirs())
                 .http(httpConfig())
                 .compileCache(new CompileCacheConfig(cacheDir, cache.maxSize().toBytes(), cache.memoryEntries(),
-                        cache.memoryMaxSize().toBytes()));
+                        cache.memoryMaxSize().toBytes()))
+                .probation(new ProbationConfig(deploy.probation(), deploy.maxTraps()));
         if (workerThreads > 0) {
             b.workerThreads(workerThreads);
         }

@@ -55,6 +55,8 @@ final class WasiPropertiesValidator implements Validator {
         c.check(p.cache().memoryEntries() >= 0, "cache.memory-entries", p.cache().memoryEntries(), "must be 0 (none) or more");
         c.check(p.cache().memoryMaxSize().toBytes() >= 0, "cache.memory-max-size", p.cache().memoryMaxSize(),
                 "must not be negative");
+        c.check(!p.deploy().probation().isNegative(), "deploy.probation", p.deploy().probation(), "must not be negative");
+        c.check(p.deploy().maxTraps() >= 1, "deploy.max-traps", p.deploy().maxTraps(), "must be at least 1");
         c.check(p.workerThreads() >= 0, "worker-threads", p.workerThreads(), "must be 0 (one per core) or more");
         long memory = p.maxMemory().toBytes();
         c.check(memory == 0 || (memory >= WasiConfig.PAGE_SIZE && memory <= MAX_MEMORY), "max-memory", p.maxMemory(),

@@ -42,6 +42,7 @@ import org.springframework.beans.factory.DisposableBean;
  *   <li>{@code wasi.mailbox.depth} (gauge, messages), {@code wasi.module.memory} (gauge, bytes)
  *   <li>{@code wasi.module.loads} (timer, outcome = success | failure: first loads of a module) and
  *       {@code wasi.module.swaps} (timer, outcome: hot swaps of a serving module)
+ *   <li>{@code wasi.module.rollbacks} (counter, cause = manual | probation: swaps back to the previous version)
  *   <li>{@code wasi.bus.published} (function counter: every message on the bus)
  *   <li>{@code wasi.websocket.sessions} (gauge), {@code wasi.websocket.frames.sent},
  *       {@code wasi.websocket.frames.dropped}, {@code wasi.websocket.sessions.stalled}
@@ -159,7 +160,7 @@ public class WasiMetrics implements MeterBinder, DisposableBean {
         return server.module(module).map(ModuleInfo::counters).orElse(EMPTY);
     }
 
-    private static final ModuleCounters EMPTY = new ModuleCounters(0, 0, 0, 0, 0, 0, Map.of(), 0, 0, 0, 0);
+    private static final ModuleCounters EMPTY = new ModuleCounters(0, 0, 0, 0, 0, 0, Map.of(), 0, 0, 0, 0, 0);
 
     private synchronized void loaded(String module, boolean swap, Duration took, String outcome) {
         MeterRegistry r = registry;
@@ -177,6 +178,23 @@ public class WasiMetrics implements MeterBinder, DisposableBean {
             meters.add(timer);
         }
         timer.record(took);
+    }
+
+    private synchronized void rolledBack(String module, boolean automatic) {
+        MeterRegistry r = registry;
+        if (r == null) {
+            return;
+        }
+        bindModule(module);
+        io.micrometer.core.instrument.Counter counter = io.micrometer.core.instrument.Counter.builder("wasi.module.rollbacks")
+                .description("Swaps back to a module's previous version: asked for, or by its probation")
+                .tags(MODULE, module, "cause", automatic ? "probation" : "manual")
+                .register(r);
+        List<Meter> meters = modules.get(module);
+        if (meters != null && !meters.contains(counter)) {
+            meters.add(counter);
+        }
+        counter.increment();
     }
 
     private synchronized void unloaded(String module) {
@@ -202,6 +220,11 @@ public class WasiMetrics implements MeterBinder, DisposableBean {
         @Override
         public void moduleLoadFailed(String module, boolean swap, Duration took, WasiModuleException error) {
             loaded(module, swap, took, "failure");
+        }
+
+        @Override
+        public void moduleRolledBack(String module, boolean automatic, String fromSha256, String toSha256, String reason) {
+            rolledBack(module, automatic);
         }
 
         @Override
