@@ -248,6 +248,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             throw e;
         }
         Version nextVersion = version(entry.file(), entry.sha256(), entry.size());
+        boolean idle = true;
         try {
             if (swap) {
                 state = ModuleState.SWAPPING;
@@ -256,7 +257,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
                 long deadline = System.nanoTime() + config.drainTimeout().toNanos();
                 old.interruptAfter(deadline);
                 oldExtras.forEach(x -> x.interruptAfter(deadline));
-                boolean idle = mailbox.pause(Duration.ofNanos(remaining(deadline) + INTERRUPT_GRACE.toNanos()));
+                idle = mailbox.pause(Duration.ofNanos(remaining(deadline) + INTERRUPT_GRACE.toNanos()));
                 idle &= pool.pause(Duration.ofNanos(remaining(deadline) + INTERRUPT_GRACE.toNanos()));
                 if (!idle) {
                     log.warn("[{}] the old version's call did not end when interrupted at the drain timeout of {} ms; "
@@ -268,6 +269,9 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
                 }
             }
             try {
+                if (swap) {
+                    handOffState(old, next, idle);
+                }
                 initBounded(next, extras);
             } catch (WasiModuleException e) {
                 next.close();
@@ -306,6 +310,35 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
                     brief(next.topics()), !next.hasHandler() ? "no on_message" : "neither malloc nor alloc");
         }
         context.listeners().moduleLoaded(name, swap, took);
+    }
+
+    /**
+     * Carries the old version's state into the new one ({@code state_save} / {@code state_load}, when both take part),
+     * within the drain timeout whatever the call timeout. A failure fails the swap: the old version keeps serving.
+     *
+     * @param idle whether the old version is idle (a call of it that could not be stopped forbids calling it again)
+     */
+    private void handOffState(WasmModule old, WasmModule next, boolean idle) {
+        if (!old.state().saves() || !next.state().loads()) {
+            return;
+        }
+        if (!idle) {
+            log.warn("[{}] its state is not carried to the new version: the old version's call did not end", name);
+            return;
+        }
+        long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+        old.interruptAfter(deadline);
+        next.interruptAfter(deadline);
+        try {
+            int bytes = StateExports.transfer(old, next);
+            log.info("[{}] carried {} bytes of state to the new version", name, bytes);
+        } catch (WasiModuleException e) {
+            String cause = e.getMessage();
+            String prefix = "module '" + name + "': ";
+            throw new WasiModuleException(name, e.kind(), "state hand-off failed: "
+                    + (cause.startsWith(prefix) ? cause.substring(prefix.length()) : cause), e);
+        }
+        next.noDeadline();
     }
 
     /**

@@ -80,6 +80,7 @@ public final class WasmModule implements AutoCloseable {
     private final ExportFunction start;
     private final ExportFunction initialize;
     private final HttpExports http;
+    private final StateExports state;
 
     private WasmModule(String name, Instance instance, WasiPreview1 wasi, CallWatchdog.Guard guard, String engine,
             Binding binding, HttpImports httpImports) {
@@ -102,6 +103,8 @@ public final class WasmModule implements AutoCloseable {
         this.initialize = function("_initialize", List.of(), List.of());
         this.http = new HttpExports(this, function("handle", List.of(ValType.I32, ValType.I32), List.of(ValType.I32)),
                 function("handle_http", List.of(), List.of(ValType.I32)), httpImports);
+        this.state = new StateExports(this, function("state_save", List.of(), List.of(ValType.I64)),
+                function("state_load", List.of(ValType.I32, ValType.I32), List.of()));
     }
 
     /**
@@ -536,6 +539,11 @@ public final class WasmModule implements AutoCloseable {
 
     Memory memory() {
         return memory;
+    }
+
+    /** The instance's state hand-off exports ({@code state_save}, {@code state_load}). */
+    StateExports state() {
+        return state;
     }
 
     ExportFunction malloc() {
