@@ -16,6 +16,7 @@ import java.util.Map;
  * @param callNanos total time spent in those calls
  * @param swaps successful hot swaps
  * @param failedLoads loads or swaps that failed
+ * @param denied calls refused by the module's capabilities (each trapped the guest's call)
  * @param rollbacks swaps back to the previous version, asked for or automatic (probation); counted in {@code swaps}
  *     too
  */
@@ -31,7 +32,8 @@ public record ModuleCounters(
         long callNanos,
         long swaps,
         long failedLoads,
-        long rollbacks) {
+        long rollbacks,
+        long denied) {
 
     public ModuleCounters {
         dropped = Map.copyOf(dropped);

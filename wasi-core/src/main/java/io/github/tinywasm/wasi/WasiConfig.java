@@ -3,6 +3,7 @@ package io.github.tinywasm.wasi;
 import io.github.tinywasm.wasi.deploy.CompileCacheConfig;
 import io.github.tinywasm.wasi.deploy.ProbationConfig;
 import io.github.tinywasm.wasi.http.HttpConfig;
+import io.github.tinywasm.wasi.policy.Capabilities;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -33,6 +34,7 @@ import java.util.Objects;
  * @param http HTTP to guests: body limits, middleware rules, pool sizes
  * @param compileCache where compiled versions are kept (memory, and a folder if set) and how many
  * @param probation how long a new version is on probation after a swap, and how many traps roll it back
+ * @param capabilities what each module may do on the bus, by module name; a module not listed may do everything
  */
 public record WasiConfig(
         Path modulesDir,
@@ -51,7 +53,8 @@ public record WasiConfig(
         long maxModuleSize,
         HttpConfig http,
         CompileCacheConfig compileCache,
-        ProbationConfig probation) {
+        ProbationConfig probation,
+        Map<String, Capabilities> capabilities) {
 
     /** Size of a WebAssembly memory page. */
     public static final int PAGE_SIZE = 65536;
@@ -84,6 +87,7 @@ public record WasiConfig(
         Objects.requireNonNull(http, "http");
         Objects.requireNonNull(compileCache, "compileCache");
         Objects.requireNonNull(probation, "probation");
+        capabilities = Map.copyOf(Objects.requireNonNull(capabilities, "capabilities"));
     }
 
     private static void requirePositive(String name, Duration d) {
@@ -98,6 +102,11 @@ public record WasiConfig(
         if (d.isNegative()) {
             throw new IllegalArgumentException(name + " must not be negative, was " + d);
         }
+    }
+
+    /** What module {@code name} may do on the bus ({@link Capabilities#ALL} unless configured). */
+    public Capabilities capabilities(String name) {
+        return capabilities.getOrDefault(name, Capabilities.ALL);
     }
 
     /** Memory limit in pages, or 0 for none. */
@@ -135,6 +144,7 @@ public record WasiConfig(
         b.http = http;
         b.compileCache = compileCache;
         b.probation = probation;
+        b.capabilities = new LinkedHashMap<>(capabilities);
         return b;
     }
 
@@ -157,6 +167,7 @@ public record WasiConfig(
         private HttpConfig http = HttpConfig.DEFAULTS;
         private CompileCacheConfig compileCache = CompileCacheConfig.DEFAULTS;
         private ProbationConfig probation = ProbationConfig.OFF;
+        private Map<String, Capabilities> capabilities = new LinkedHashMap<>();
 
         private Builder() {}
 
@@ -178,13 +189,15 @@ public record WasiConfig(
         public Builder http(HttpConfig v) { http = v; return this; }
         public Builder compileCache(CompileCacheConfig v) { compileCache = v; return this; }
         public Builder probation(ProbationConfig v) { probation = v; return this; }
+        public Builder capabilities(String module, Capabilities v) { capabilities.put(module, v); return this; }
+        public Builder capabilities(Map<String, Capabilities> v) { capabilities = new LinkedHashMap<>(v); return this; }
         /** The compile cache's disk tier in {@code dir} ({@code null}: memory only), with the other bounds unchanged. */
         public Builder cacheDir(Path dir) { compileCache = compileCache.withDir(dir); return this; }
 
         public WasiConfig build() {
             return new WasiConfig(modulesDir, watch, watchQuietPeriod, watchPollInterval, drainTimeout,
                     mailboxCapacity, overflowPolicy, publishTimeout, engine, maxMemoryBytes, callTimeout,
-                    workerThreads, directories, maxModuleSize, http, compileCache, probation);
+                    workerThreads, directories, maxModuleSize, http, compileCache, probation, capabilities);
         }
     }
 }

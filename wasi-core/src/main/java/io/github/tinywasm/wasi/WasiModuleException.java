@@ -35,7 +35,12 @@ public class WasiModuleException extends RuntimeException {
          * The guest broke the HTTP ABI: an {@code http_*} import called outside a request, a bad status or header, or
          * a response larger than the configured maximum.
          */
-        HTTP
+        HTTP,
+        /**
+         * The guest called {@code publish}, {@code subscribe} or {@code ws_broadcast} on a topic its capabilities
+         * ({@code tinywasm.wasi.modules.<name>.publish|subscribe|broadcast}) do not allow: the call traps.
+         */
+        DENIED
     }
 
     private final String module;

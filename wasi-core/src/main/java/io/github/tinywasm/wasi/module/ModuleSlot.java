@@ -21,6 +21,7 @@ import io.github.tinywasm.wasi.http.HttpMiddleware;
 import io.github.tinywasm.wasi.http.HttpMode;
 import io.github.tinywasm.wasi.http.HttpRule;
 import io.github.tinywasm.wasi.http.PipelineStep;
+import io.github.tinywasm.wasi.policy.Capabilities;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -119,6 +120,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     private final LongAdder swaps = new LongAdder();
     private final LongAdder failedLoads = new LongAdder();
     private final LongAdder rollbacks = new LongAdder();
+    private final LongAdder denied = new LongAdder();
     private final LongAdder httpRequests = new LongAdder();
     private final LongAdder httpErrors = new LongAdder();
     private final LongAdder httpRejected = new LongAdder();
@@ -857,6 +859,11 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         }
     }
 
+    @Override
+    public void denied(Capabilities.Call call, String topic) {
+        denied.increment();
+    }
+
     // ---- inspection ---------------------------------------------------------------------------------------
 
     /** Messages dropped because the slot was closed with them still queued, or reached it after it closed. */
@@ -882,7 +889,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         dropped.forEach((r, n) -> drops.put(r, n.sum()));
         ModuleCounters counters = new ModuleCounters(published.sum(), broadcasts.sum(), delivered.sum(),
                 errors.sum(), traps.sum(), timeouts.sum(), drops, calls.sum(), callNanos.sum(), swaps.sum(),
-                failedLoads.sum(), rollbacks.sum());
+                failedLoads.sum(), rollbacks.sum(), denied.sum());
         HttpMiddleware mw = m != null && v != null ? v.middleware() : null;
         HttpInfo http = new HttpInfo(m != null ? m.httpMode() : HttpMode.NONE, mw != null ? mw.rule().text() : null,
                 mw != null ? v.ruleSource() : null, mw != null ? mw.order() : 0, pool.size(), httpRequests.sum(),

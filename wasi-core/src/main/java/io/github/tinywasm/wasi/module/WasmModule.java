@@ -34,6 +34,7 @@ import io.github.tinywasm.wasi.http.GuestHttpRequest;
 import io.github.tinywasm.wasi.http.HttpMode;
 import io.github.tinywasm.wasi.http.PipelineStep;
 import io.github.tinywasm.wasi.internal.MessageAccess;
+import io.github.tinywasm.wasi.policy.Capabilities;
 import java.util.Map;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -253,7 +254,7 @@ public final class WasmModule implements AutoCloseable {
         String engine = compiled.engine();
         HostBuilder host = new HostBuilder(name, config);
         WasiPreview1 wasi = host.wasi();
-        Binding binding = new Binding(name, services);
+        Binding binding = new Binding(name, services, config.capabilities(name));
         HttpImports httpImports = new HttpImports(name);
         CallWatchdog.Guard guard = watchdog.guard(name);
         WasmModule module = null;
@@ -696,21 +697,35 @@ public final class WasmModule implements AutoCloseable {
         private final HostServices services;
         private final Logger guestLog;
         private final Set<String> topics = ConcurrentHashMap.newKeySet();
+        private final Capabilities capabilities;
         private volatile SubscriptionSink sink;
 
-        Binding(String module, HostServices services) {
+        Binding(String module, HostServices services, Capabilities capabilities) {
             this.module = module;
             this.services = services;
+            this.capabilities = capabilities;
             this.guestLog = HostBuilder.guestLogger(module);
+        }
+
+        /** Traps the guest's call (the exception passes through Chicory) if its capabilities refuse it. */
+        private void require(Capabilities.Call call, String topic) {
+            if (!capabilities.allows(call, topic)) {
+                services.denied(call, topic);
+                throw new WasiModuleException(module, Kind.DENIED, call.property() + " to topic '" + topic
+                        + "' is not allowed (tinywasm.wasi.modules." + module + "." + call.property() + ": "
+                        + capabilities.describe(call) + ")");
+            }
         }
 
         @Override
         public void publish(String topic, byte[] payload) {
+            require(Capabilities.Call.PUBLISH, topic);
             services.publish(MessageAccess.fromGuest(module, topic, payload, Map.of()));
         }
 
         @Override
         public void subscribe(String topic) {
+            require(Capabilities.Call.SUBSCRIBE, topic);
             if (topics.add(topic)) {
                 SubscriptionSink s = sink;
                 if (s != null) {
@@ -731,6 +746,7 @@ public final class WasmModule implements AutoCloseable {
 
         @Override
         public void wsBroadcast(String topic, byte[] payload) {
+            require(Capabilities.Call.BROADCAST, topic);
             services.broadcast(module, topic, payload);
         }
 

@@ -5,6 +5,7 @@ import io.github.tinywasm.wasi.OverflowPolicy;
 import io.github.tinywasm.wasi.WasiConfig;
 import io.github.tinywasm.wasi.deploy.CompileCacheConfig;
 import io.github.tinywasm.wasi.deploy.ProbationConfig;
+import io.github.tinywasm.wasi.policy.Capabilities;
 import io.github.tinywasm.wasi.http.HttpConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -237,8 +238,20 @@ public record WasiProperties(
      * Settings of one module.
      *
      * @param http How the module answers HTTP.
+     * @param publish Topics the module may publish to, as patterns ("*" one dot-separated segment, a final ">" the
+     *     rest). Unset: any topic. A publish outside them traps the guest's call and is counted as denied.
+     * @param subscribe Topics the module may subscribe to, as patterns. Unset: any topic. A forbidden subscribe in
+     *     init fails the load (an older version keeps serving).
+     * @param broadcast WebSocket topics the module may ws_broadcast to, as patterns. Unset: any topic.
      */
-    public record Module(@DefaultValue ModuleHttp http) {}
+    public record Module(@DefaultValue ModuleHttp http, @Nullable List<String> publish, @Nullable List<String> subscribe,
+            @Nullable List<String> broadcast) {
+
+        /** The engine's capabilities these settings describe. */
+        public Capabilities capabilities() {
+            return Capabilities.of(publish, subscribe, broadcast);
+        }
+    }
 
     /**
      * How one module answers HTTP.
@@ -247,6 +260,18 @@ public record WasiProperties(
      *     each has its own memory); bus messages still go to the one serving instance. 1 to 64.
      */
     public record ModuleHttp(@DefaultValue("1") int poolSize) {}
+
+    /** Each configured module's capabilities, by module name (modules without any are left out: they may do all). */
+    public Map<String, Capabilities> capabilities() {
+        Map<String, Capabilities> all = new LinkedHashMap<>();
+        modules().forEach((name, m) -> {
+            Capabilities c = m.capabilities();
+            if (!c.unrestricted()) {
+                all.put(name, c);
+            }
+        });
+        return all;
+    }
 
     /** The engine's HTTP configuration these properties describe. */
     public HttpConfig httpConfig() {
@@ -280,7 +305,8 @@ public record WasiProperties(
                 .http(httpConfig())
                 .compileCache(new CompileCacheConfig(cacheDir, cache.maxSize().toBytes(), cache.memoryEntries(),
                         cache.memoryMaxSize().toBytes()))
-                .probation(new ProbationConfig(deploy.probation(), deploy.maxTraps()));
+                .probation(new ProbationConfig(deploy.probation(), deploy.maxTraps()))
+                .capabilities(capabilities());
         if (workerThreads > 0) {
             b.workerThreads(workerThreads);
         }

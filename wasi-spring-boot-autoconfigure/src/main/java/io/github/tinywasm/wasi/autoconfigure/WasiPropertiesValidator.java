@@ -1,8 +1,10 @@
 package io.github.tinywasm.wasi.autoconfigure;
 
 import io.github.tinywasm.wasi.WasiConfig;
+import io.github.tinywasm.wasi.bus.TopicPattern;
 import io.github.tinywasm.wasi.http.HttpConfig;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -88,6 +90,30 @@ final class WasiPropertiesValidator implements Validator {
         });
         p.modules().forEach((name, m) -> c.check(m.http().poolSize() >= 1 && m.http().poolSize() <= HttpConfig.MAX_POOL_SIZE,
                 "modules[" + name + "].http.pool-size", m.http().poolSize(), "must be between 1 and " + HttpConfig.MAX_POOL_SIZE));
+        p.modules().forEach((name, m) -> {
+            patterns(c, "modules[" + name + "].publish", m.publish());
+            patterns(c, "modules[" + name + "].subscribe", m.subscribe());
+            patterns(c, "modules[" + name + "].broadcast", m.broadcast());
+        });
+    }
+
+    /** Each capability pattern must parse ({@link TopicPattern}). */
+    private void patterns(Checks c, String key, @Nullable List<String> patterns) {
+        if (patterns == null) {
+            return;
+        }
+        for (int i = 0; i < patterns.size(); i++) {
+            String pattern = patterns.get(i);
+            boolean ok;
+            try {
+                TopicPattern.of(pattern);
+                ok = true;
+            } catch (IllegalArgumentException e) {
+                ok = false;
+            }
+            c.check(ok, key + "[" + i + "]", pattern,
+                    "must be a topic pattern: dot-separated segments, '*' for one segment, a final '>' for the rest");
+        }
     }
 
     private final class Checks {

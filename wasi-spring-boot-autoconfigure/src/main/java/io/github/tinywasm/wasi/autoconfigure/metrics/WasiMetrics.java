@@ -35,7 +35,8 @@ import org.springframework.beans.factory.DisposableBean;
  * <ul>
  *   <li>{@code wasi.messages.published}, {@code wasi.messages.delivered}, {@code wasi.messages.dropped}
  *       (reason), {@code wasi.messages.broadcast} (function counters, messages)
- *   <li>{@code wasi.guest.errors}, {@code wasi.guest.traps}, {@code wasi.guest.timeouts} (function counters)
+ *   <li>{@code wasi.guest.errors}, {@code wasi.guest.traps}, {@code wasi.guest.timeouts}, {@code wasi.guest.denied}
+ *       (function counters)
  *   <li>{@code wasi.http.requests}, {@code wasi.http.errors}, {@code wasi.http.rejected} (function counters: HTTP
  *       requests a module handled, failed, refused)
  *   <li>{@code wasi.guest.calls} (function timer: messages handled and time in the guest)
@@ -123,6 +124,8 @@ public class WasiMetrics implements MeterBinder, DisposableBean {
                 ModuleCounters::traps));
         meters.add(counter(r, "wasi.guest.timeouts", "Guest calls interrupted after the call timeout", tags, null,
                 module, ModuleCounters::timeouts));
+        meters.add(counter(r, "wasi.guest.denied", "Calls the module's capabilities refused (each trapped the call)",
+                tags, null, module, ModuleCounters::denied));
         meters.add(httpCounter(r, "wasi.http.requests", "HTTP requests the module was asked to handle", tags, module,
                 HttpInfo::requests));
         meters.add(httpCounter(r, "wasi.http.errors", "HTTP requests that failed with an error of the module", tags,
@@ -160,7 +163,7 @@ public class WasiMetrics implements MeterBinder, DisposableBean {
         return server.module(module).map(ModuleInfo::counters).orElse(EMPTY);
     }
 
-    private static final ModuleCounters EMPTY = new ModuleCounters(0, 0, 0, 0, 0, 0, Map.of(), 0, 0, 0, 0, 0);
+    private static final ModuleCounters EMPTY = new ModuleCounters(0, 0, 0, 0, 0, 0, Map.of(), 0, 0, 0, 0, 0, 0);
 
     private synchronized void loaded(String module, boolean swap, Duration took, String outcome) {
         MeterRegistry r = registry;
