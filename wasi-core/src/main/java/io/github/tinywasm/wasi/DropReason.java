@@ -11,7 +11,12 @@ public enum DropReason {
     /** The module was closed with the message still queued (only past the drain timeout). */
     CLOSED,
     /** The module has no memory to receive a message in (every export is optional, {@code memory} included). */
-    NO_MEMORY;
+    NO_MEMORY,
+    /**
+     * The module is quarantined and the message could not go to the dead-letter topic instead (there is none, or the
+     * message is on it already).
+     */
+    QUARANTINED;
 
     /** Lower-case, dash-separated name used in metric tags and JSON. */
     public String tag() {

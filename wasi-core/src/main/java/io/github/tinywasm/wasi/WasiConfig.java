@@ -4,6 +4,7 @@ import io.github.tinywasm.wasi.deploy.CompileCacheConfig;
 import io.github.tinywasm.wasi.deploy.ProbationConfig;
 import io.github.tinywasm.wasi.http.HttpConfig;
 import io.github.tinywasm.wasi.policy.Capabilities;
+import io.github.tinywasm.wasi.policy.PoisonConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -35,6 +36,7 @@ import java.util.Objects;
  * @param compileCache where compiled versions are kept (memory, and a folder if set) and how many
  * @param probation how long a new version is on probation after a swap, and how many traps roll it back
  * @param capabilities what each module may do on the bus, by module name; a module not listed may do everything
+ * @param poison the dead-letter topic, and after how many failures in a row a module is quarantined
  */
 public record WasiConfig(
         Path modulesDir,
@@ -54,7 +56,8 @@ public record WasiConfig(
         HttpConfig http,
         CompileCacheConfig compileCache,
         ProbationConfig probation,
-        Map<String, Capabilities> capabilities) {
+        Map<String, Capabilities> capabilities,
+        PoisonConfig poison) {
 
     /** Size of a WebAssembly memory page. */
     public static final int PAGE_SIZE = 65536;
@@ -88,6 +91,7 @@ public record WasiConfig(
         Objects.requireNonNull(compileCache, "compileCache");
         Objects.requireNonNull(probation, "probation");
         capabilities = Map.copyOf(Objects.requireNonNull(capabilities, "capabilities"));
+        Objects.requireNonNull(poison, "poison");
     }
 
     private static void requirePositive(String name, Duration d) {
@@ -145,6 +149,7 @@ public record WasiConfig(
         b.compileCache = compileCache;
         b.probation = probation;
         b.capabilities = new LinkedHashMap<>(capabilities);
+        b.poison = poison;
         return b;
     }
 
@@ -168,6 +173,7 @@ public record WasiConfig(
         private CompileCacheConfig compileCache = CompileCacheConfig.DEFAULTS;
         private ProbationConfig probation = ProbationConfig.OFF;
         private Map<String, Capabilities> capabilities = new LinkedHashMap<>();
+        private PoisonConfig poison = PoisonConfig.DEFAULTS;
 
         private Builder() {}
 
@@ -191,13 +197,14 @@ public record WasiConfig(
         public Builder probation(ProbationConfig v) { probation = v; return this; }
         public Builder capabilities(String module, Capabilities v) { capabilities.put(module, v); return this; }
         public Builder capabilities(Map<String, Capabilities> v) { capabilities = new LinkedHashMap<>(v); return this; }
+        public Builder poison(PoisonConfig v) { poison = v; return this; }
         /** The compile cache's disk tier in {@code dir} ({@code null}: memory only), with the other bounds unchanged. */
         public Builder cacheDir(Path dir) { compileCache = compileCache.withDir(dir); return this; }
 
         public WasiConfig build() {
             return new WasiConfig(modulesDir, watch, watchQuietPeriod, watchPollInterval, drainTimeout,
                     mailboxCapacity, overflowPolicy, publishTimeout, engine, maxMemoryBytes, callTimeout,
-                    workerThreads, directories, maxModuleSize, http, compileCache, probation, capabilities);
+                    workerThreads, directories, maxModuleSize, http, compileCache, probation, capabilities, poison);
         }
     }
 }

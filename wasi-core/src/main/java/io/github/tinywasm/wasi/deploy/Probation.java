@@ -67,6 +67,12 @@ public final class Probation {
         return failures.incrementAndGet() == maxFailures ? sha : null;
     }
 
+    /** Whether a version is on probation now (and so has a version to go back to). */
+    public boolean active() {
+        String sha = sha256;
+        return sha != null && System.nanoTime() - until <= 0;
+    }
+
     public Duration length() {
         return length;
     }

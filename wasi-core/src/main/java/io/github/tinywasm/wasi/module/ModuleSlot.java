@@ -22,6 +22,8 @@ import io.github.tinywasm.wasi.http.HttpMode;
 import io.github.tinywasm.wasi.http.HttpRule;
 import io.github.tinywasm.wasi.http.PipelineStep;
 import io.github.tinywasm.wasi.policy.Capabilities;
+import io.github.tinywasm.wasi.policy.DeadLetters;
+import io.github.tinywasm.wasi.policy.Quarantine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -121,6 +123,11 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     private final LongAdder failedLoads = new LongAdder();
     private final LongAdder rollbacks = new LongAdder();
     private final LongAdder denied = new LongAdder();
+    private final LongAdder deadLettered = new LongAdder();
+    /** Where messages it fails on go; immutable. */
+    private final DeadLetters deadLetters;
+    /** Its failures in a row, and whether it is quarantined: fed by the workers, lifted by a commit. */
+    private final Quarantine quarantine;
     private final LongAdder httpRequests = new LongAdder();
     private final LongAdder httpErrors = new LongAdder();
     private final LongAdder httpRejected = new LongAdder();
@@ -136,6 +143,8 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         this.context = context;
         this.config = context.config();
         this.probation = new Probation(config.probation().probation(), config.probation().maxTraps());
+        this.deadLetters = new DeadLetters(config.poison().deadLetterTopic());
+        this.quarantine = new Quarantine(config.poison().quarantineAfter());
         this.mailbox = new Mailbox(config.mailboxCapacity(), context.executor(), this);
         this.pool = new HttpPool(this, mailbox, config.http().poolSize(name), config.mailboxCapacity(), context.executor());
         for (DropReason r : DropReason.values()) {
@@ -175,7 +184,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             }
             attemptedSha256 = sha256;
             VersionHistory.Entry<WasmModule.Compiled> serving = versions.serving();
-            if (!force && current != null && serving != null && serving.sha256().equals(sha256)) {
+            if (!force && current != null && serving != null && serving.sha256().equals(sha256) && !quarantine.active()) {
                 log.info("[{}] unchanged: {} is the serving version (sha256 {}); not reloaded", name,
                         file != null ? file.getFileName() : "the bytes", sha256.substring(0, 12));
                 return LoadResult.Outcome.UNCHANGED;
@@ -288,6 +297,10 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             }
             commit(old, next, nextVersion);
             versions.committed(entry);
+            if (quarantine.active()) {
+                log.info("[{}] quarantine lifted: a new version serves", name);
+            }
+            quarantine.lift();
             if (swap && verb.isEmpty() && versions.previous() != null) {
                 probation.start(entry.sha256()); // a new version: on probation, with a version to go back to
             } else {
@@ -577,11 +590,16 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             drop(DropReason.UNSUBSCRIBED, message);
             return;
         }
+        if (quarantine.active()) {
+            quarantined(message);
+            return;
+        }
         BusInterceptor.Scope scope = context.interceptor().beforeProcess(name, message);
         Throwable failure = null;
         try {
             WasiModuleException cleanup = m.deliver(message);
             delivered.increment();
+            quarantine.succeeded();
             if (cleanup != null) {
                 guestError(cleanup, message); // delivered all the same: only the free() after it failed
             }
@@ -621,7 +639,35 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         countError(e);
         log.warn("[{}] error handling a message on topic '{}': {}", name, message.topic(), e.getMessage());
         context.listeners().guestError(name, e);
+        if (e.kind() != WasiModuleException.Kind.TRAP && e.kind() != WasiModuleException.Kind.TIMEOUT
+                && e.kind() != WasiModuleException.Kind.DENIED) {
+            return; // not the message's doing (no allocator, no memory): no dead letter, no quarantine
+        }
+        deadLetter(message, e.getMessage());
+        boolean onProbation = probation.active();
         probationFailure(e);
+        if (!onProbation && quarantine.failed()) {
+            log.warn("[{}] quarantined after {} failures in a row: no more calls into it; its messages go to {} until a "
+                    + "new version or a reload", name, quarantine.after(),
+                    deadLetters.topic() != null ? "the dead-letter topic '" + deadLetters.topic() + "'" : "nowhere (dropped)");
+        }
+    }
+
+    /** Publishes {@code message} to the dead-letter topic, unless there is none or it is a dead letter already. */
+    private boolean deadLetter(Message message, String error) {
+        if (!deadLetters.accepts(message)) {
+            return false;
+        }
+        deadLettered.increment();
+        context.bus().publish(deadLetters.letter(name, message, error));
+        return true;
+    }
+
+    /** A message for a quarantined module: to the dead-letter topic, or dropped if it cannot go there. */
+    private void quarantined(Message message) {
+        if (!deadLetter(message, "module '" + name + "' is quarantined")) {
+            drop(DropReason.QUARANTINED, message);
+        }
     }
 
     /**
@@ -701,6 +747,10 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
      */
     public CompletableFuture<PipelineStep> http(GuestHttpRequest request, boolean middleware) {
         HttpWork work = new HttpWork(name, request, middleware);
+        if (quarantine.active()) {
+            work.refuse("module '" + name + "' is quarantined");
+            return work.result();
+        }
         switch (pool.offer(work)) {
             case ACCEPTED -> httpRequests.increment();
             case FULL -> {
@@ -889,12 +939,13 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         dropped.forEach((r, n) -> drops.put(r, n.sum()));
         ModuleCounters counters = new ModuleCounters(published.sum(), broadcasts.sum(), delivered.sum(),
                 errors.sum(), traps.sum(), timeouts.sum(), drops, calls.sum(), callNanos.sum(), swaps.sum(),
-                failedLoads.sum(), rollbacks.sum(), denied.sum());
+                failedLoads.sum(), rollbacks.sum(), denied.sum(), deadLettered.sum());
         HttpMiddleware mw = m != null && v != null ? v.middleware() : null;
         HttpInfo http = new HttpInfo(m != null ? m.httpMode() : HttpMode.NONE, mw != null ? mw.rule().text() : null,
                 mw != null ? v.ruleSource() : null, mw != null ? mw.order() : 0, pool.size(), httpRequests.sum(),
                 httpErrors.sum(), httpRejected.sum());
-        return new ModuleInfo(name, state, m != null ? List.copyOf(m.topics()) : List.of(),
+        ModuleState shown = state == ModuleState.SERVING && quarantine.active() ? ModuleState.QUARANTINED : state;
+        return new ModuleInfo(name, shown, m != null ? List.copyOf(m.topics()) : List.of(),
                 v != null && v.file() != null ? v.file().toString() : null,
                 m != null && v != null ? v.sha256() : null, v != null ? v.size() : 0,
                 v != null ? v.loadedAt() : null, m != null ? m.engine() : null, m != null && m.hasMemory() ? Long.valueOf(m.memoryBytes()) : null,

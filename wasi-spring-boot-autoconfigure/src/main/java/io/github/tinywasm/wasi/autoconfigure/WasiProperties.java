@@ -6,6 +6,7 @@ import io.github.tinywasm.wasi.WasiConfig;
 import io.github.tinywasm.wasi.deploy.CompileCacheConfig;
 import io.github.tinywasm.wasi.deploy.ProbationConfig;
 import io.github.tinywasm.wasi.policy.Capabilities;
+import io.github.tinywasm.wasi.policy.PoisonConfig;
 import io.github.tinywasm.wasi.http.HttpConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,6 +52,9 @@ import org.springframework.util.unit.DataSize;
  *     safely by processes), so that a restart or a redeploy of known bytes skips the compiler. Unset: memory only.
  * @param cache Bounds of the compile cache.
  * @param deploy Safe deploys: probation of new versions.
+ * @param deadLetterTopic Topic where a message a module trapped or timed out on is published (headers module, topic,
+ *     error; the original payload), and where a quarantined module's messages go. Empty: none.
+ * @param quarantine Quarantine of modules that fail on every message.
  */
 // "@param modules" comes before "@param modulesDir" on purpose: the configuration processor describes "modules" with
 // the first text that starts with "@param modules".
@@ -77,6 +81,8 @@ public record WasiProperties(
         @Nullable Path cacheDir,
         @DefaultValue Cache cache,
         @DefaultValue Deploy deploy,
+        @DefaultValue("wasi.dead-letter") String deadLetterTopic,
+        @DefaultValue Quarantine quarantine,
         @Nullable Map<String, Module> modules) {
 
     public WasiProperties {
@@ -176,6 +182,15 @@ public record WasiProperties(
      * @param maxTraps Traps or timeouts within the probation that roll a new version back.
      */
     public record Deploy(@DefaultValue("0s") Duration probation, @DefaultValue("3") int maxTraps) {}
+
+    /**
+     * Quarantine of modules that fail on every message.
+     *
+     * @param after Failures (traps or timeouts on messages) in a row that quarantine a module with no version on
+     *     probation to roll back to: no more calls into it, its messages go to the dead-letter topic, until a new
+     *     version or a reload. 0: never.
+     */
+    public record Quarantine(@DefaultValue("0") int after) {}
 
     /**
      * Bounds of the compile cache.
@@ -306,7 +321,8 @@ public record WasiProperties(
                 .compileCache(new CompileCacheConfig(cacheDir, cache.maxSize().toBytes(), cache.memoryEntries(),
                         cache.memoryMaxSize().toBytes()))
                 .probation(new ProbationConfig(deploy.probation(), deploy.maxTraps()))
-                .capabilities(capabilities());
+                .capabilities(capabilities())
+                .poison(new PoisonConfig(deadLetterTopic, quarantine.after()));
         if (workerThreads > 0) {
             b.workerThreads(workerThreads);
         }

@@ -59,6 +59,9 @@ final class WasiPropertiesValidator implements Validator {
                 "must not be negative");
         c.check(!p.deploy().probation().isNegative(), "deploy.probation", p.deploy().probation(), "must not be negative");
         c.check(p.deploy().maxTraps() >= 1, "deploy.max-traps", p.deploy().maxTraps(), "must be at least 1");
+        c.check(p.quarantine().after() >= 0, "quarantine.after", p.quarantine().after(), "must be 0 (never) or more");
+        c.check(p.deadLetterTopic().isEmpty() || !p.deadLetterTopic().isBlank(), "dead-letter-topic", p.deadLetterTopic(),
+                "must be a topic, or empty for none");
         c.check(p.workerThreads() >= 0, "worker-threads", p.workerThreads(), "must be 0 (one per core) or more");
         long memory = p.maxMemory().toBytes();
         c.check(memory == 0 || (memory >= WasiConfig.PAGE_SIZE && memory <= MAX_MEMORY), "max-memory", p.maxMemory(),

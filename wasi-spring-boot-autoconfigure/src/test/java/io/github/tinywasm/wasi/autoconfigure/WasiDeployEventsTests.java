@@ -34,10 +34,16 @@ class WasiDeployEventsTests {
     @Configuration(proxyBeanMethods = false)
     static class Recorder {
         final List<WasiModuleRolledBackEvent> events = new CopyOnWriteArrayList<>();
+        final List<WasiMessageEvent> deadLetters = new CopyOnWriteArrayList<>();
 
         @EventListener
         void on(WasiModuleRolledBackEvent event) {
             events.add(event);
+        }
+
+        @EventListener(condition = "#event.topic == 'wasi.dead-letter'")
+        void deadLetter(WasiMessageEvent event) {
+            deadLetters.add(event);
         }
     }
 
@@ -90,6 +96,33 @@ class WasiDeployEventsTests {
             assertThat(registry.get("wasi.module.rollbacks").tags("module", "m", "cause", "manual").counter().count())
                     .isEqualTo(1);
             assertThat(server.module("m").orElseThrow().counters().rollbacks()).isEqualTo(2);
+        });
+    }
+
+    @Test
+    void deadLettersReachEventListenersAndAQuarantineShowsInTheEndpointAndHealth() {
+        runner().withPropertyValues("tinywasm.wasi.quarantine.after=2").run(context -> {
+            WasiServer server = context.getBean(WasiServer.class);
+            Recorder recorder = context.getBean(Recorder.class);
+            server.load("bad", Guests.onIn("out", "unreachable"));
+            server.publish("in", "first");
+            server.publish("in", "second");
+            await().atMost(Duration.ofSeconds(20)).until(() -> recorder.deadLetters.size() == 2);
+            assertThat(recorder.deadLetters).extracting(WasiMessageEvent::getPayloadAsString).containsExactly("first", "second");
+            assertThat(recorder.deadLetters.get(0).getModule()).isEqualTo("bad");
+            assertThat(recorder.deadLetters.get(0).getMessage().header("topic")).isEqualTo("in");
+            assertThat(recorder.deadLetters.get(0).getMessage().header("error")).contains("on_message trapped");
+            await().atMost(Duration.ofSeconds(20)).until(() -> server.module("bad").orElseThrow().state()
+                    == io.github.tinywasm.wasi.ModuleState.QUARANTINED);
+
+            io.github.tinywasm.wasi.autoconfigure.actuate.WasiEndpoint endpoint =
+                    new io.github.tinywasm.wasi.autoconfigure.actuate.WasiEndpoint(server);
+            assertThat(endpoint.module("bad").state()).isEqualTo("QUARANTINED");
+            assertThat(endpoint.module("bad").counters().deadLettered()).isEqualTo(2);
+            org.springframework.boot.health.contributor.Health health =
+                    new io.github.tinywasm.wasi.autoconfigure.actuate.WasiHealthIndicator(server).health(true);
+            assertThat(health.getStatus()).isEqualTo(org.springframework.boot.health.contributor.Status.UP);
+            assertThat(health.getDetails()).containsEntry("quarantinedModules", 1);
         });
     }
 }

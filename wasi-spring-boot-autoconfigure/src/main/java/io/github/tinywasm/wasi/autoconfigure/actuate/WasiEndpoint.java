@@ -247,15 +247,17 @@ public class WasiEndpoint {
      * A module's cumulative counters.
      *
      * @param dropped messages that did not reach the module, by reason ({@code mailboxFull}, {@code unsubscribed},
-     *     {@code noAllocator}, {@code closed}, {@code noMemory})
+     *     {@code noAllocator}, {@code closed}, {@code noMemory}, {@code quarantined})
      * @param callTimeMs time spent in guest calls, in milliseconds
      * @param rollbacks swaps back to the previous version (asked for or by probation), counted in {@code swaps} too
      * @param denied calls the module's capabilities refused
+     * @param deadLettered messages published to the dead-letter topic for it (failed on, or reached it quarantined)
      */
     public record Counters(long published, long broadcasts, long delivered, long errors, long traps, long timeouts,
-            Map<String, Long> dropped, long calls, double callTimeMs, long swaps, long failedLoads, long rollbacks, long denied) {
+            Map<String, Long> dropped, long calls, double callTimeMs, long swaps, long failedLoads, long rollbacks, long denied,
+            long deadLettered) {
 
-        static final Counters NONE = of(new ModuleCounters(0, 0, 0, 0, 0, 0, Map.of(), 0, 0, 0, 0, 0, 0));
+        static final Counters NONE = of(new ModuleCounters(0, 0, 0, 0, 0, 0, Map.of(), 0, 0, 0, 0, 0, 0, 0));
 
         static Counters of(ModuleCounters c) {
             Map<String, Long> dropped = new LinkedHashMap<>();
@@ -263,7 +265,8 @@ public class WasiEndpoint {
                 dropped.put(camelCase(r.name()), c.dropped().getOrDefault(r, 0L));
             }
             return new Counters(c.published(), c.broadcasts(), c.delivered(), c.errors(), c.traps(), c.timeouts(),
-                    dropped, c.calls(), c.callNanos() / 1_000_000.0, c.swaps(), c.failedLoads(), c.rollbacks(), c.denied());
+                    dropped, c.calls(), c.callNanos() / 1_000_000.0, c.swaps(), c.failedLoads(), c.rollbacks(), c.denied(),
+                    c.deadLettered());
         }
 
         private static String camelCase(String constant) {

@@ -124,6 +124,9 @@ public class WasiMetrics implements MeterBinder, DisposableBean {
                 ModuleCounters::traps));
         meters.add(counter(r, "wasi.guest.timeouts", "Guest calls interrupted after the call timeout", tags, null,
                 module, ModuleCounters::timeouts));
+        meters.add(counter(r, "wasi.messages.dead-lettered", "Messages published to the dead-letter topic for the module: "
+                + "those it failed on, and those that reached it while quarantined", tags, BaseUnits.MESSAGES, module,
+                ModuleCounters::deadLettered));
         meters.add(counter(r, "wasi.guest.denied", "Calls the module's capabilities refused (each trapped the call)",
                 tags, null, module, ModuleCounters::denied));
         meters.add(httpCounter(r, "wasi.http.requests", "HTTP requests the module was asked to handle", tags, module,
@@ -163,7 +166,7 @@ public class WasiMetrics implements MeterBinder, DisposableBean {
         return server.module(module).map(ModuleInfo::counters).orElse(EMPTY);
     }
 
-    private static final ModuleCounters EMPTY = new ModuleCounters(0, 0, 0, 0, 0, 0, Map.of(), 0, 0, 0, 0, 0, 0);
+    private static final ModuleCounters EMPTY = new ModuleCounters(0, 0, 0, 0, 0, 0, Map.of(), 0, 0, 0, 0, 0, 0, 0);
 
     private synchronized void loaded(String module, boolean swap, Duration took, String outcome) {
         MeterRegistry r = registry;

@@ -136,7 +136,7 @@ class WasiWebIntegrationTests {
         assertThat(list.statusCode()).isEqualTo(200);
         assertThat(list.body()).contains("\"modules\":{", "\"feed\":{\"name\":\"feed\"", "\"state\":\"SERVING\"",
                 "\"topics\":[\"a-in\"]", "\"sha256\":\"", "\"mailboxDepth\":", "\"delivered\":",
-                "\"dropped\":{\"mailboxFull\":0,\"unsubscribed\":0,\"noAllocator\":0,\"closed\":0,\"noMemory\":0}")
+                "\"dropped\":{\"mailboxFull\":0,\"unsubscribed\":0,\"noAllocator\":0,\"closed\":0,\"noMemory\":0,\"quarantined\":0}")
                 .doesNotContain("mailbox-full");
 
         HttpResponse<String> one = get("/actuator/wasi/other");
