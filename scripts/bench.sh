@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the benchmark harness: scripts/bench.sh [delivery|swap|fanout|http|all]
+# Runs the benchmark harness: scripts/bench.sh [delivery|swap|deploy|fanout|http|all]
 # Builds the guests and the project first (tests skipped); prints each figure next to its same-run reference.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Entry point of the benchmark harness: {@code scripts/bench.sh [delivery|swap|fanout|http|all]}. Every figure is
+ * Entry point of the benchmark harness: {@code scripts/bench.sh [delivery|swap|deploy|fanout|http|all]}. Every figure is
  * printed next to a reference measured in the same run, with the ratio between them.
  */
 public final class Benchmarks {
@@ -22,6 +22,9 @@ public final class Benchmarks {
         }
         if (all || which.contains("swap")) {
             SwapBenchmark.run();
+        }
+        if (all || which.contains("deploy")) {
+            DeployBenchmark.run();
         }
         if (all || which.contains("fanout")) {
             runFanOut();
