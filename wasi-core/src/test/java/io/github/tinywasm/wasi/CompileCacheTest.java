@@ -147,6 +147,37 @@ class CompileCacheTest {
     }
 
     @Test
+    void twoProcessesShareTheFolder() throws Exception {
+        int modules = 6;
+        List<Process> processes = new ArrayList<>();
+        for (int p = 0; p < 2; p++) {
+            processes.add(new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), CacheWriterMain.class.getName(), cache.toString(),
+                    Integer.toString(modules)).redirectErrorStream(false).redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start());
+        }
+        long compilations = 0;
+        for (Process p : processes) {
+            String out = new String(p.getInputStream().readAllBytes()).trim();
+            assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).as(out).isZero();
+            String[] counters = out.lines().filter(l -> l.startsWith("STATS ")).findFirst().orElseThrow().split(" ");
+            assertThat(Long.parseLong(counters[3])).as("damaged entries seen by a process").isZero();
+            compilations += Long.parseLong(counters[1]);
+        }
+        assertThat(compilations).as("each process compiled at most each module once").isLessThanOrEqualTo(2L * modules);
+        assertThat(entries(cache)).hasSize(modules);
+        try (WasiServer third = server(WasiConfig.builder().cacheDir(cache))) {
+            for (int i = 0; i < modules; i++) {
+                third.load("m" + i, Guests.relay("in-" + i, "out-" + i));
+            }
+            assertThat(third.compileCacheStats().compilations()).isZero();
+            assertThat(third.compileCacheStats().diskHits()).isEqualTo(modules);
+            assertThat(third.compileCacheStats().corruptEntries()).isZero();
+        }
+    }
+
+    @Test
     void bothTiersStayWithinTheirBounds() throws Exception {
         byte[] a = Guests.relay("in", "a");
         long entrySize;
