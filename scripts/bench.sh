@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the benchmark harness: scripts/bench.sh [delivery|swap|fanout|http|cluster|connections|all]
+# Runs the benchmark harness: scripts/bench.sh [delivery|swap|deploy|fanout|http|cluster|connections|all]
 # Builds the guests and the project first (tests skipped); prints each figure next to its same-run reference.
 # "connections" is not part of "all": it starts the server in a second JVM and opens up to 10,000 WebSocket
 # clients per step (BENCH_CONNECTIONS=1000,2000,5000,10000 by default; e.g. BENCH_CONNECTIONS=500 for a smoke test).

@@ -17,6 +17,8 @@
  *     on_message(data, len)                       a message on a subscribed topic
  *     on_topic_message(topic, topic_len, data, len)  the same with its topic (extension; preferred if present)
  *     drain() -> int                              during swap/shutdown: 0 = idle, N = ask again in N ms
+ *     state_save() -> uint64_t                    during a swap: the state to carry, as tw_state(ptr, len)
+ *     state_load(data, len)                       during a swap, before init: the state the old version saved
  *
  * Memory: the host places each delivered payload in a buffer from malloc() and, because this header exports
  * free(), frees it after on_message returns: do not keep or free `data`; copy what you need.
@@ -41,6 +43,14 @@ TW_IMPORT("ws_broadcast") void tw_ws_broadcast_raw(const char *topic, size_t top
 TW_IMPORT("log") void tw_log_raw(const char *msg, size_t msg_len);
 
 /* Publish `len` bytes on `topic` to every subscriber (guests and Java). */
+/*
+ * State hand-off: return tw_state(buf, len) from state_save; the bytes must stay valid until the call returns (a
+ * static buffer will do). The new version's state_load(data, len) gets a copy, freed by the host after it returns.
+ */
+static inline uint64_t tw_state(const void *ptr, size_t len) {
+    return ((uint64_t) (uintptr_t) ptr << 32) | (uint32_t) len;
+}
+
 static inline void tw_publish(const char *topic, const void *data, size_t len) {
     tw_publish_raw(topic, strlen(topic), data, len);
 }

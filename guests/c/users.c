@@ -1,7 +1,8 @@
 /*
  * users (sample app): a small stateful service. Requests on "users.requests" are "add NAME", "remove NAME"
  * or "list"; after each one the current roster goes to the browsers of /ws?topic=users and to the application
- * on "users.changed" (which the sample receives as a Spring ApplicationEvent).
+ * on "users.changed" (which the sample receives as a Spring ApplicationEvent). Its roster survives a swap or a
+ * reload: state_save hands it to the new version's state_load as one name per line.
  */
 #include <stdio.h>
 #include "tinywasm.h"
@@ -49,4 +50,31 @@ TW_EXPORT("on_message") void on_message(const uint8_t *data, size_t len) {
         snprintf(what, sizeof what, "unknown request (use: add NAME, remove NAME, list)");
     }
     announce(what);
+}
+
+/* The roster, one name per line: a format the next version can read even if it changes its own layout. */
+TW_EXPORT("state_save") uint64_t state_save(void) {
+    static char saved[MAX_USERS * (MAX_NAME + 1)];
+    size_t n = 0;
+    for (int i = 0; i < count; i++) {
+        size_t len = strlen(users[i]);
+        memcpy(saved + n, users[i], len);
+        saved[n + len] = '\n';
+        n += len + 1;
+    }
+    return tw_state(saved, n);
+}
+
+TW_EXPORT("state_load") void state_load(const uint8_t *data, size_t len) {
+    count = 0;
+    size_t start = 0;
+    for (size_t i = 0; i < len && count < MAX_USERS; i++) {
+        if (data[i] != '\n') continue;
+        size_t n = i - start;
+        if (n > 0 && n <= MAX_NAME) {
+            memcpy(users[count], data + start, n);
+            users[count++][n] = 0;
+        }
+        start = i + 1;
+    }
 }

@@ -11,10 +11,12 @@
 //!   - `panic`: panics (the host counts a trap, and the probe goes on);
 //!   - `hold N`: the next `drain` answers "busy" N times before "idle".
 //! - any other topic it was told to subscribe to: publishes `TOPIC:PAYLOAD` on `probe.seen`.
+//!
+//! It opts in to the state hand-off (`guest!(Probe, state)`): its count of handled messages survives a hot swap.
 #![forbid(unsafe_code)]
 
 use std::time::Duration;
-use tinywasm::{Drain, Guest, Message};
+use tinywasm::{Drain, Guest, Message, State};
 
 #[derive(Default)]
 struct Probe {
@@ -78,4 +80,14 @@ impl Probe {
     }
 }
 
-tinywasm::guest!(Probe);
+impl State for Probe {
+    fn save(&mut self) -> Vec<u8> {
+        self.handled.to_string().into_bytes()
+    }
+
+    fn load(&mut self, state: &[u8]) {
+        self.handled = std::str::from_utf8(state).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+    }
+}
+
+tinywasm::guest!(Probe, state);

@@ -1,6 +1,6 @@
 //! Support for the exports [`guest!`](crate::guest!) generates. Not part of the API: only the macro calls it.
 
-use crate::guest::{Guest, Message};
+use crate::guest::{Guest, Message, State};
 use crate::http::{Http, Request};
 use std::cell::UnsafeCell;
 
@@ -65,6 +65,22 @@ pub unsafe fn on_topic_message<T: Guest>(
 /// The caller is a `drain` export called by the host (see [`Slot::get`]).
 pub unsafe fn drain<T: Guest>(slot: &'static Slot<T>) -> i32 {
     slot.get().drain().to_abi()
+}
+
+/// # Safety
+/// The caller is a `state_save` export called by the host (see [`Slot::get`]).
+pub unsafe fn state_save<T: State>(slot: &'static Slot<T>) -> u64 {
+    let state = slot.get().save();
+    // The host reads the bytes after we return, and then closes this instance: leaking them is what keeps them
+    // valid, and costs nothing that outlives the instance.
+    let state: &'static [u8] = Box::leak(state.into_boxed_slice());
+    ((state.as_ptr() as usize as u64) << 32) | state.len() as u64
+}
+
+/// # Safety
+/// The caller is a `state_load` export called by the host, which wrote `len` bytes at `ptr`.
+pub unsafe fn state_load<T: State>(slot: &'static Slot<T>, ptr: *const u8, len: usize) {
+    slot.get().load(bytes(ptr, len));
 }
 
 /// # Safety

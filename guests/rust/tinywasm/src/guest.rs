@@ -7,7 +7,7 @@ use std::time::Duration;
 /// nothing, so implement only what the module needs.
 ///
 /// The value is created with [`Default`] on the host's first call and lives as long as the instance: a new
-/// version of the module (a hot swap) starts from a new value.
+/// version of the module (a hot swap) starts from a new value, unless both versions implement [`State`].
 pub trait Guest: Default + 'static {
     /// Called once, when the host is ready to commit this version of the module: subscribe here.
     fn init(&mut self) {}
@@ -22,6 +22,17 @@ pub trait Guest: Default + 'static {
     fn drain(&mut self) -> Drain {
         Drain::Idle
     }
+}
+
+/// A module's state carried across a hot swap: implement it and export it with `tinywasm::guest!(T, state)`.
+/// Both the old and the new version must opt in; otherwise the new version starts from [`Default`].
+pub trait State: Guest {
+    /// Called on the old version after it drained, before the new version's `init`: the bytes to hand over.
+    fn save(&mut self) -> Vec<u8>;
+
+    /// Called on the new version before its `init`, with what the old version saved (its value was made with
+    /// [`Default`] just before).
+    fn load(&mut self, state: &[u8]);
 }
 
 /// A message delivered to this module. It borrows buffers the host frees when the handler returns: copy

@@ -47,6 +47,11 @@
 //! later panics for nested ones (from the third on it prints only "thread panicked while processing panic"),
 //! and each trap leaves the stack pointer where the trap happened.
 //!
+//! # State across a hot swap
+//! A new version of a module starts from a new value ([`Default`]) unless both versions opt in to [`State`]
+//! with `tinywasm::guest!(T, state)`: then the host asks the old version for its state after it drained
+//! ([`State::save`]) and gives it to the new one before its `init` ([`State::load`]). Use a format the next
+//! version can read. A panic in either fails the swap: the old version keeps serving.
 //! # HTTP
 //!
 //! A module answers HTTP requests to `/m/<name>/...` by implementing [`Http`] as well and exporting both with
@@ -74,7 +79,7 @@ pub mod http;
 #[doc(hidden)]
 pub mod __private;
 
-pub use guest::{Drain, Guest, Message};
+pub use guest::{Drain, Guest, Message, State};
 pub use http::Http;
 pub use host::{log, publish, subscribe, unsubscribe, ws_broadcast};
 
@@ -89,20 +94,35 @@ macro_rules! log {
 
 /// Exports a [`Guest`] type as this module's handlers: `init`, `on_message`, `on_topic_message` (the host
 /// prefers it: it passes the topic) and `drain`. Use it once per module, at the crate's top level:
-/// `tinywasm::guest!(Chat);`. `tinywasm::guest!(Api, http)` also exports `handle_http`, for a type that
-/// implements [`Http`] too.
+/// `tinywasm::guest!(Chat);`. Optional clauses export more, for a type that implements the matching trait too:
+/// `http` exports `handle_http` ([`Http`]), `state` exports `state_save` and `state_load` ([`State`]):
+/// `tinywasm::guest!(Api, http, state)`.
 ///
 /// The value is created with [`Default`] when the host first calls the module and lives as long as the
 /// instance. Calls never overlap, so handlers get `&mut self` and need no locks.
 #[macro_export]
 macro_rules! guest {
-    ($guest:ty $(,)?) => {
-        $crate::guest!(@exports $guest;);
+    (@feature http $slot:ident) => {
+        #[export_name = "handle_http"]
+        extern "C" fn __tinywasm_handle_http() -> i32 {
+            // SAFETY: as for `init`; the host calls it with a request in flight.
+            unsafe { $crate::__private::handle_http(&$slot) }
+        }
     };
-    ($guest:ty, http $(,)?) => {
-        $crate::guest!(@exports $guest; http);
+    (@feature state $slot:ident) => {
+        #[export_name = "state_save"]
+        extern "C" fn __tinywasm_state_save() -> u64 {
+            // SAFETY: as for `init`; the host calls it on the old version, after it drained.
+            unsafe { $crate::__private::state_save(&$slot) }
+        }
+
+        #[export_name = "state_load"]
+        extern "C" fn __tinywasm_state_load(ptr: *const u8, len: usize) {
+            // SAFETY: as for `init`; the host wrote `len` bytes at `ptr` and keeps them until we return.
+            unsafe { $crate::__private::state_load(&$slot, ptr, len) }
+        }
     };
-    (@exports $guest:ty; $($feature:ident)?) => {
+    ($guest:ty $(, $feature:ident)* $(,)?) => {
         const _: () = {
             static GUEST: $crate::__private::Slot<$guest> = $crate::__private::Slot::new();
 
@@ -135,14 +155,7 @@ macro_rules! guest {
                 unsafe { $crate::__private::drain(&GUEST) }
             }
 
-            $($crate::guest!(@feature $feature GUEST);)?
+            $($crate::guest!(@feature $feature GUEST);)*
         };
-    };
-    (@feature http $slot:ident) => {
-        #[export_name = "handle_http"]
-        extern "C" fn __tinywasm_handle_http() -> i32 {
-            // SAFETY: as for `init`; the host calls it with a request in flight.
-            unsafe { $crate::__private::handle_http(&$slot) }
-        }
     };
 }

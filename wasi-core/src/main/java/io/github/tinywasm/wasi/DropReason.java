@@ -13,7 +13,12 @@ public enum DropReason {
     /** The module has no memory to receive a message in (every export is optional, {@code memory} included). */
     NO_MEMORY,
     /** The module exports neither {@code on_message} nor {@code on_topic_message}: nothing could receive it. */
-    NO_HANDLER;
+    NO_HANDLER,
+    /**
+     * The module is quarantined and the message could not go to the dead-letter topic instead (there is none, or the
+     * message is on it already).
+     */
+    QUARANTINED;
 
     /** Lower-case, dash-separated name used in metric tags and JSON. */
     public String tag() {

@@ -16,6 +16,11 @@ import java.util.Map;
  * @param callNanos total time spent in those calls
  * @param swaps successful hot swaps
  * @param failedLoads loads or swaps that failed
+ * @param deadLettered messages published to the dead-letter topic on the module's behalf: those it trapped or timed
+ *     out on, and those that reached it while it was quarantined
+ * @param denied calls refused by the module's capabilities (each trapped the guest's call)
+ * @param rollbacks swaps back to the previous version, asked for or automatic (probation); counted in {@code swaps}
+ *     too
  */
 public record ModuleCounters(
         long published,
@@ -28,7 +33,10 @@ public record ModuleCounters(
         long calls,
         long callNanos,
         long swaps,
-        long failedLoads) {
+        long failedLoads,
+        long rollbacks,
+        long denied,
+        long deadLettered) {
 
     public ModuleCounters {
         dropped = Map.copyOf(dropped);

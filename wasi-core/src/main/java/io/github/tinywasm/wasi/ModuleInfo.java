@@ -25,6 +25,7 @@ import org.jspecify.annotations.Nullable;
  * @param mailboxDepth messages and HTTP requests queued for the module
  * @param counters cumulative counters
  * @param http how the module answers HTTP: mode, middleware rule, pool size, request counters
+ * @param previousSha256 hex SHA-256 of the version a rollback would return to, or {@code null} if there is none
  */
 public record ModuleInfo(
         String name,
@@ -41,7 +42,8 @@ public record ModuleInfo(
         boolean lastLoadFailed,
         int mailboxDepth,
         ModuleCounters counters,
-        HttpInfo http) {
+        HttpInfo http,
+        @Nullable String previousSha256) {
 
     public ModuleInfo {
         topics = List.copyOf(topics);

@@ -10,6 +10,11 @@ public enum ModuleState {
     SWAPPING,
     /** No instance serves: the last load failed and there was no earlier version. */
     FAILED,
+    /**
+     * A version is loaded but gets no calls: it failed on {@code quarantine.after} messages in a row; its messages go
+     * to the dead-letter topic. A new version or a reload lifts it.
+     */
+    QUARANTINED,
     /** The slot is being drained and closed. */
     UNLOADING,
     /** The slot was closed; it no longer appears in snapshots once removed. */

@@ -1,6 +1,10 @@
 package io.github.tinywasm.wasi;
 
+import io.github.tinywasm.wasi.deploy.CompileCacheConfig;
+import io.github.tinywasm.wasi.deploy.ProbationConfig;
 import io.github.tinywasm.wasi.http.HttpConfig;
+import io.github.tinywasm.wasi.policy.Capabilities;
+import io.github.tinywasm.wasi.policy.PoisonConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -32,6 +36,10 @@ import org.jspecify.annotations.Nullable;
  * @param http HTTP to guests: body limits, middleware rules, pool sizes
  * @param subscriberThreads threads shared by the Java subscribers' mailboxes (the event bridge's included), apart
  *     from the guests' workers, so that a slow Java consumer never holds a thread a guest needs
+ * @param compileCache where compiled versions are kept (memory, and a folder if set) and how many
+ * @param probation how long a new version is on probation after a swap, and how many traps roll it back
+ * @param capabilities what each module may do on the bus, by module name; a module not listed may do everything
+ * @param poison the dead-letter topic, and after how many failures in a row a module is quarantined
  */
 public record WasiConfig(
         @Nullable Path modulesDir,
@@ -49,7 +57,12 @@ public record WasiConfig(
         Map<String, Path> directories,
         long maxModuleSize,
         HttpConfig http,
-        int subscriberThreads) {
+        int subscriberThreads,
+
+        CompileCacheConfig compileCache,
+        ProbationConfig probation,
+        Map<String, Capabilities> capabilities,
+        PoisonConfig poison) {
 
     /** Size of a WebAssembly memory page. */
     public static final int PAGE_SIZE = 65536;
@@ -83,6 +96,10 @@ public record WasiConfig(
         Objects.requireNonNull(engine, "engine");
         directories = Map.copyOf(Objects.requireNonNull(directories, "directories"));
         Objects.requireNonNull(http, "http");
+        Objects.requireNonNull(compileCache, "compileCache");
+        Objects.requireNonNull(probation, "probation");
+        capabilities = Map.copyOf(Objects.requireNonNull(capabilities, "capabilities"));
+        Objects.requireNonNull(poison, "poison");
     }
 
     private static void requirePositive(String name, Duration d) {
@@ -97,6 +114,11 @@ public record WasiConfig(
         if (d.isNegative()) {
             throw new IllegalArgumentException(name + " must not be negative, was " + d);
         }
+    }
+
+    /** What module {@code name} may do on the bus ({@link Capabilities#ALL} unless configured). */
+    public Capabilities capabilities(String name) {
+        return capabilities.getOrDefault(name, Capabilities.ALL);
     }
 
     /** Memory limit in pages, or 0 for none. */
@@ -133,6 +155,10 @@ public record WasiConfig(
         b.maxModuleSize = maxModuleSize;
         b.http = http;
         b.subscriberThreads = subscriberThreads;
+        b.compileCache = compileCache;
+        b.probation = probation;
+        b.capabilities = new LinkedHashMap<>(capabilities);
+        b.poison = poison;
         return b;
     }
 
@@ -154,6 +180,10 @@ public record WasiConfig(
         private long maxModuleSize = 64L * 1024 * 1024;
         private HttpConfig http = HttpConfig.DEFAULTS;
         private int subscriberThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
+        private CompileCacheConfig compileCache = CompileCacheConfig.DEFAULTS;
+        private ProbationConfig probation = ProbationConfig.OFF;
+        private Map<String, Capabilities> capabilities = new LinkedHashMap<>();
+        private PoisonConfig poison = PoisonConfig.DEFAULTS;
 
         private Builder() {}
 
@@ -174,11 +204,19 @@ public record WasiConfig(
         public Builder maxModuleSize(long v) { maxModuleSize = v; return this; }
         public Builder http(HttpConfig v) { http = v; return this; }
         public Builder subscriberThreads(int v) { subscriberThreads = v; return this; }
+        public Builder compileCache(CompileCacheConfig v) { compileCache = v; return this; }
+        public Builder probation(ProbationConfig v) { probation = v; return this; }
+        public Builder capabilities(String module, Capabilities v) { capabilities.put(module, v); return this; }
+        public Builder capabilities(Map<String, Capabilities> v) { capabilities = new LinkedHashMap<>(v); return this; }
+        public Builder poison(PoisonConfig v) { poison = v; return this; }
+        /** The compile cache's disk tier in {@code dir} ({@code null}: memory only), with the other bounds unchanged. */
+        public Builder cacheDir(Path dir) { compileCache = compileCache.withDir(dir); return this; }
 
         public WasiConfig build() {
             return new WasiConfig(modulesDir, watch, watchQuietPeriod, watchPollInterval, drainTimeout,
                     mailboxCapacity, overflowPolicy, publishTimeout, engine, maxMemoryBytes, callTimeout,
-                    workerThreads, directories, maxModuleSize, http, subscriberThreads);
+                    workerThreads, directories, maxModuleSize, http, subscriberThreads, compileCache, probation,
+                    capabilities, poison);
         }
     }
 }

@@ -15,6 +15,17 @@ public interface WasiListener {
     /** Loading a version failed; the previous version, if any, keeps serving. */
     default void moduleLoadFailed(String module, boolean swap, Duration took, WasiModuleException error) {}
 
+    /**
+     * A module went back to its previous version, after {@code moduleLoaded} reported the swap.
+     *
+     * @param automatic whether its probation did it (the new version trapped or timed out too often), rather than a
+     *     rollback asked for
+     * @param fromSha256 the version rolled back from
+     * @param toSha256 the version serving again
+     * @param reason why, in words
+     */
+    default void moduleRolledBack(String module, boolean automatic, String fromSha256, String toSha256, String reason) {}
+
     /** A module was drained and unloaded. */
     default void moduleUnloaded(String module) {}
 

@@ -43,7 +43,12 @@ public class WasiModuleException extends RuntimeException {
          * A file in the modules folder whose name is not a valid module name (letters, digits, {@code .}, {@code _} and
          * {@code -}, starting with a letter or digit, at most 128 characters, then {@code .wasm}): it is not loaded.
          */
-        NAME
+        NAME,
+        /**
+         * The guest called {@code publish}, {@code subscribe} or {@code ws_broadcast} on a topic its capabilities
+         * ({@code tinywasm.wasi.modules.<name>.publish|subscribe|broadcast}) do not allow: the call traps.
+         */
+        DENIED
     }
 
     private final String module;

@@ -3,12 +3,14 @@ package io.github.tinywasm.wasi;
 import io.github.tinywasm.wasi.bus.JavaSubscription;
 import io.github.tinywasm.wasi.bus.SubscriberDrops;
 import io.github.tinywasm.wasi.bus.TopicBus;
+import io.github.tinywasm.wasi.deploy.CompileCache;
 import io.github.tinywasm.wasi.deploy.ModuleDirectoryWatcher;
 import io.github.tinywasm.wasi.deploy.ModuleFiles;
 import io.github.tinywasm.wasi.http.GuestHttpDispatcher;
 import io.github.tinywasm.wasi.module.CallWatchdog;
 import io.github.tinywasm.wasi.module.ModuleSlot;
 import io.github.tinywasm.wasi.module.SlotContext;
+import io.github.tinywasm.wasi.module.WasmModule;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -80,6 +82,7 @@ public final class WasiServer implements AutoCloseable {
     private final CallWatchdog watchdog;
     private final BusInterceptor interceptor;
     private final SlotContext slotContext;
+    private final CompileCache<WasmModule.Compiled> compileCache;
     private final GuestHttpDispatcher http;
     private final ConcurrentHashMap<String, ModuleSlot> slots = new ConcurrentHashMap<>();
     private final CopyOnWriteArrayList<WasiListener> listeners = new CopyOnWriteArrayList<>();
@@ -112,7 +115,8 @@ public final class WasiServer implements AutoCloseable {
         this.executor = workerPool(config.workerThreads(), "wasi-worker-");
         this.subscriberExecutor = workerPool(config.subscriberThreads(), "wasi-subscriber-");
         this.watchdog = new CallWatchdog(config.callTimeout());
-        this.slotContext = new SlotContext(config, bus, executor, watchdog, broadcaster, fanOut, interceptor);
+        this.compileCache = new CompileCache<>(config.compileCache());
+        this.slotContext = new SlotContext(config, bus, executor, watchdog, broadcaster, fanOut, interceptor, compileCache);
         this.http = new GuestHttpDispatcher(config.http(), slots::get, slots::values);
     }
 
@@ -385,8 +389,32 @@ public final class WasiServer implements AutoCloseable {
         }
     }
 
-    /** Reloads a module from the file it was loaded from, or from {@code <modulesDir>/<name>.wasm}. */
+    /**
+     * Reloads a module from the file it was loaded from, or from {@code <modulesDir>/<name>.wasm}, even if the file
+     * holds the serving version's bytes (as {@link #reload(String, boolean) reload(name, true)}).
+     */
     public ModuleInfo reload(String name) {
+        return reload(name, true).module();
+    }
+
+    /**
+     * Reloads a module from the file it was loaded from, or from {@code <modulesDir>/<name>.wasm}.
+     *
+     * @param force whether to swap even if the file holds the serving version's bytes; if false, such a reload does
+     *     nothing and says so ({@link LoadResult.Outcome#UNCHANGED})
+     * @throws WasiModuleException if the file cannot be loaded; the serving version keeps serving
+     * @throws IllegalArgumentException if the module has no file and there is no modules folder
+     */
+    public LoadResult reload(String name, boolean force) {
+        Path file = moduleFile(name);
+        Path absolute = file.toAbsolutePath().normalize();
+        byte[] bytes = read(name, absolute);
+        return load(name, bytes, absolute, ModuleFiles.sha256(bytes), force);
+    }
+
+    /** The file a module was loaded from, or {@code <modulesDir>/<name>.wasm}. */
+    private Path moduleFile(String name) {
+        requireName(name);
         ModuleSlot slot = slots.get(name);
         Path file = slot != null ? slot.file() : null;
         if (file == null && config.modulesDir() != null) {
@@ -395,7 +423,55 @@ public final class WasiServer implements AutoCloseable {
         if (file == null) {
             throw new IllegalArgumentException("module '" + name + "' was not loaded from a file and there is no modules folder");
         }
-        return load(name, file);
+        return file;
+    }
+
+    /**
+     * Loads {@code bytes} as module {@code name}, unless they are the serving version's and {@code force} is false.
+     *
+     * @return what the load did, and the module's snapshot after it
+     * @throws WasiModuleException if the bytes cannot be loaded; an older version keeps serving
+     */
+    public LoadResult load(String name, byte[] bytes, boolean force) {
+        return load(name, bytes, null, ModuleFiles.sha256(bytes), force);
+    }
+
+    /**
+     * Swaps module {@code name} back to the version its serving one replaced, with the hot-swap protocol (nothing
+     * accepted is lost) and the compiled code kept for it (the compiler does not run). A second rollback rolls forward
+     * again.
+     *
+     * @return the module after the rollback
+     * @throws java.util.NoSuchElementException if there is no such module
+     * @throws IllegalStateException if the module has no previous version
+     * @throws WasiModuleException if the previous version fails to start again; the serving version keeps serving
+     */
+    public LoadResult rollback(String name) {
+        requireOpen("roll back module '" + name + "'");
+        ModuleSlot slot = slots.get(name);
+        LoadResult.Outcome outcome = slot != null ? slot.rollback() : null;
+        if (slot == null || outcome == null) {
+            throw new java.util.NoSuchElementException("no module named '" + name + "'");
+        }
+        return new LoadResult(slot.info(), outcome);
+    }
+
+    /**
+     * Parses, links and compiles the module's file (the one it was loaded from, or {@code <modulesDir>/<name>.wasm})
+     * without instantiating it or serving it: what a reload would find wrong with it, before the reload.
+     *
+     * @throws WasiModuleException if the file cannot be read, parsed, linked or compiled (nothing is recorded on the
+     *     module: its serving version is untouched)
+     * @throws IllegalArgumentException if the module has no file and there is no modules folder
+     */
+    public ModuleValidation validate(String name) {
+        requireOpen("validate module '" + name + "'");
+        Path file = moduleFile(name).toAbsolutePath().normalize();
+        byte[] bytes = ModuleFiles.read(name, file, config.maxModuleSize());
+        String sha = ModuleFiles.sha256(bytes);
+        String engine = WasmModule.validate(name, bytes, sha, config, compileCache);
+        ModuleInfo serving = module(name).orElse(null);
+        return new ModuleValidation(name, sha, bytes.length, engine, serving != null && sha.equals(serving.sha256()));
     }
 
     private ModuleInfo load(String name, byte[] bytes, @Nullable Path file) {
@@ -403,17 +479,22 @@ public final class WasiServer implements AutoCloseable {
     }
 
     private ModuleInfo load(String name, byte[] bytes, @Nullable Path file, String sha) {
+        return load(name, bytes, file, sha, true).module();
+    }
+
+    private LoadResult load(String name, byte[] bytes, @Nullable Path file, String sha, boolean force) {
         requireName(name);
         requireOpen("load module '" + name + "'");
         while (true) {
             ModuleSlot slot = slots.computeIfAbsent(name, n -> new ModuleSlot(n, slotContext));
-            if (slot.load(bytes, file, sha)) {
+            LoadResult.Outcome outcome = slot.load(bytes, file, sha, force);
+            if (outcome != null) {
                 if (closed) {
                     // close() ran meanwhile and may have missed this slot: it must not outlive the server
                     unloadSlot(slot, System.nanoTime() + config.drainTimeout().toNanos());
                     throw new IllegalStateException("the WASI server was closed while module '" + name + "' was loading");
                 }
-                return slot.info();
+                return new LoadResult(slot.info(), outcome);
             }
             slots.remove(name, slot); // closed while we waited: start over with a fresh slot
             requireOpen("load module '" + name + "'");
@@ -604,6 +685,14 @@ public final class WasiServer implements AutoCloseable {
     }
 
     /**
+     * What the compile cache did so far: how often the compiler ran, and how often a load, a rollback or a restart
+     * found the version compiled in memory or on disk instead ({@code tinywasm.wasi.cache-dir}).
+     */
+    public CompileCache.Stats compileCacheStats() {
+        return compileCache.stats();
+    }
+
+    /**
      * HTTP to guests: answers a request with the module it names and its middlewares (tinywasm/wasi's {@code /m/{name}}).
      * Web stacks adapt their requests to it; see {@link GuestHttpDispatcher}.
      */
@@ -655,6 +744,11 @@ public final class WasiServer implements AutoCloseable {
         @Override
         public void moduleLoadFailed(String module, boolean swap, Duration took, WasiModuleException error) {
             each(l -> l.moduleLoadFailed(module, swap, took, error));
+        }
+
+        @Override
+        public void moduleRolledBack(String module, boolean automatic, String fromSha256, String toSha256, String reason) {
+            each(l -> l.moduleRolledBack(module, automatic, fromSha256, toSha256, reason));
         }
 
         @Override

@@ -81,6 +81,36 @@ class RustGuestTest {
     }
 
     @Test
+    void itsStateCrossesAHotSwapThroughTheSdksStateTrait() {
+        WasiServer s = server(Engine.COMPILER);
+        byte[] probe = Guests.built("probe");
+        s.load("probe", probe);
+        Collector count = new Collector();
+        s.subscribe("probe.count", count);
+        s.publish("probe.in", "one");
+        s.publish("probe.in", "two");
+        s.publish("probe.ctl", "count");
+        assertThat(count.awaitCount(1).get(0).payloadAsString()).isEqualTo("3");
+
+        s.load("probe", probe); // a hot swap: state_save of the old instance, state_load of the new one
+        s.publish("probe.ctl", "count");
+        assertThat(count.awaitCount(2).get(1).payloadAsString()).as("the count went on").isEqualTo("4");
+
+        // a guest that does not opt in exports nothing new
+        assertThat(exports(Guests.built("stats"))).doesNotContain("state_save", "state_load");
+        assertThat(exports(probe)).contains("state_save", "state_load");
+    }
+
+    private static List<String> exports(byte[] wasm) {
+        com.dylibso.chicory.wasm.types.ExportSection section = com.dylibso.chicory.wasm.Parser.parse(wasm).exportSection();
+        List<String> names = new java.util.ArrayList<>();
+        for (int i = 0; i < section.exportCount(); i++) {
+            names.add(section.getExport(i).name());
+        }
+        return names;
+    }
+
+    @Test
     void subscribesInInitAndLogsUnderItsOwnName() {
         try (LogCapture logs = new LogCapture()) {
             WasiServer s = server(Engine.COMPILER);

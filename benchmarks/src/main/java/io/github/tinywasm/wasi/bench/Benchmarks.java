@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Entry point of the benchmark harness: {@code scripts/bench.sh [delivery|swap|fanout|http|cluster|connections|all]}.
+ * Entry point of the benchmark harness: {@code scripts/bench.sh [delivery|swap|deploy|fanout|http|cluster|connections|all]}.
  * Every figure is printed next to a reference measured in the same run, with the ratio between them.
  * {@code connections} (a second JVM, up to ten thousand sockets, about five minutes) is not part of {@code all}.
  */
@@ -23,6 +23,9 @@ public final class Benchmarks {
         }
         if (all || which.contains("swap")) {
             SwapBenchmark.run();
+        }
+        if (all || which.contains("deploy")) {
+            DeployBenchmark.run();
         }
         if (all || which.contains("fanout")) {
             runFanOut();

@@ -26,7 +26,9 @@ final class SwapBenchmark {
         System.out.printf("== swap time (load to commit), median of %d swaps%n", ROUNDS);
         System.out.printf("%-12s %-28s %12s %14s %8s%n", "engine", "guest", "swap ms", "standalone ms", "ratio");
         for (Engine engine : Engine.values()) {
-            WasiConfig config = WasiConfig.builder().engine(engine).build();
+            // no compile cache: each swap compiles, as it measured before the cache existed (see DeployBenchmark)
+            WasiConfig config = WasiConfig.builder().engine(engine)
+                    .compileCache(new io.github.tinywasm.wasi.deploy.CompileCacheConfig(null, 0, 0, 0)).build();
             report(engine, "counter.c (" + kb(small) + " KB)", config, new byte[][] {small, small});
             report(engine, "generated (" + kb(large[0]) + " KB)", config, large);
         }

@@ -1,5 +1,6 @@
 package io.github.tinywasm.wasi.module;
 
+import io.github.tinywasm.wasi.policy.Capabilities;
 import io.github.tinywasm.wasi.Message;
 /**
  * What the host offers every guest instance: the bus and the WebSocket broadcaster. Called on the thread
@@ -12,4 +13,7 @@ interface HostServices {
 
     /** Sends a guest's {@code ws_broadcast} to the broadcaster. */
     void broadcast(String module, String topic, byte[] payload);
+
+    /** Counts a call its capabilities refused (it traps the guest's call). */
+    default void denied(Capabilities.Call call, String topic) {}
 }

@@ -1,6 +1,7 @@
 package io.github.tinywasm.wasi.module;
 
 import io.github.tinywasm.wasi.BusInterceptor;
+import io.github.tinywasm.wasi.LoadResult;
 import io.github.tinywasm.wasi.DropReason;
 import io.github.tinywasm.wasi.Message;
 import io.github.tinywasm.wasi.ModuleCounters;
@@ -10,6 +11,8 @@ import io.github.tinywasm.wasi.WasiConfig;
 import io.github.tinywasm.wasi.WasiModuleException;
 import io.github.tinywasm.wasi.bus.Mailbox;
 import io.github.tinywasm.wasi.bus.TopicBus;
+import io.github.tinywasm.wasi.deploy.Probation;
+import io.github.tinywasm.wasi.deploy.VersionHistory;
 import io.github.tinywasm.wasi.http.GuestHttpRequest;
 import io.github.tinywasm.wasi.http.GuestHttpResponse;
 import io.github.tinywasm.wasi.http.HttpConfig;
@@ -18,6 +21,9 @@ import io.github.tinywasm.wasi.http.HttpMiddleware;
 import io.github.tinywasm.wasi.http.HttpMode;
 import io.github.tinywasm.wasi.http.HttpRule;
 import io.github.tinywasm.wasi.http.PipelineStep;
+import io.github.tinywasm.wasi.policy.Capabilities;
+import io.github.tinywasm.wasi.policy.DeadLetters;
+import io.github.tinywasm.wasi.policy.Quarantine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,6 +65,12 @@ import org.slf4j.MDC;
  * serving instance's {@code subscribe}/{@code unsubscribe} (on whichever thread runs it): so a subscribe racing an
  * unload either is undone by it or finds the slot closed to subscriptions. Counters are {@link LongAdder}s, readable
  * from any thread.
+ *
+ * <p>Versions: the slot keeps the version its serving one replaced, compiled ({@link VersionHistory}), for
+ * {@link #rollback()}; a new version is on {@link Probation} after a swap, and the worker whose guest call makes it
+ * fail too often starts a {@code wasi-rollback-NAME} thread that rolls back under {@code swapLock} like any swap (the
+ * worker cannot: it is inside the call the swap's pause waits for). The new version's {@code init} runs within the
+ * drain timeout whatever the call timeout.
  */
 public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, WasmModule.SubscriptionSink, HostServices {
 
@@ -96,6 +108,10 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     private volatile boolean lastLoadFailed;
     private volatile long lastDropWarn;
     private volatile @Nullable String attemptedSha256;
+    /** The serving version and the one it replaced, with their compiled code; changed under {@code swapLock}. */
+    private final VersionHistory<WasmModule.Compiled> versions = new VersionHistory<>();
+    /** The serving version's probation after a swap: started and ended under {@code swapLock}, fed by the workers. */
+    private final Probation probation;
 
     private final LongAdder published = new LongAdder();
     private final LongAdder broadcasts = new LongAdder();
@@ -111,6 +127,13 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     private final LongAdder callNanos = new LongAdder();
     private final LongAdder swaps = new LongAdder();
     private final LongAdder failedLoads = new LongAdder();
+    private final LongAdder rollbacks = new LongAdder();
+    private final LongAdder denied = new LongAdder();
+    private final LongAdder deadLettered = new LongAdder();
+    /** Where messages it fails on go; immutable. */
+    private final DeadLetters deadLetters;
+    /** Its failures in a row, and whether it is quarantined: fed by the workers, lifted by a commit. */
+    private final Quarantine quarantine;
     private final LongAdder httpRequests = new LongAdder();
     private final LongAdder httpErrors = new LongAdder();
     private final LongAdder httpRejected = new LongAdder();
@@ -125,6 +148,9 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         this.name = name;
         this.context = context;
         this.config = context.config();
+        this.probation = new Probation(config.probation().probation(), config.probation().maxTraps());
+        this.deadLetters = new DeadLetters(config.poison().deadLetterTopic());
+        this.quarantine = new Quarantine(config.poison().quarantineAfter());
         this.mailbox = new Mailbox(config.mailboxCapacity(), context.executor(), this);
         this.pool = new HttpPool(this, mailbox, config.http().poolSize(name), config.mailboxCapacity(), context.executor());
         for (DropReason r : DropReason.values()) {
@@ -145,94 +171,225 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
      * @return false if the slot was already closed (the caller makes a new slot)
      */
     public boolean load(byte[] bytes, @Nullable Path file, String sha256) {
+        return load(bytes, file, sha256, true) != null;
+    }
+
+    /**
+     * Loads {@code bytes} as the slot's new version (first load or hot swap), unless they are the serving version's
+     * and {@code force} is false. On failure the previous version, if any, keeps serving and the error is recorded
+     * and rethrown.
+     *
+     * @return what the load did, or {@code null} if the slot was already closed (the caller makes a new slot)
+     */
+    public LoadResult.@Nullable Outcome load(byte[] bytes, @Nullable Path file, String sha256, boolean force) {
         swapLock.lock();
         MDC.put(MDC_KEY, name);
         try {
             if (state == ModuleState.CLOSED || state == ModuleState.UNLOADING) {
-                return false;
+                return null;
+            }
+            attemptedSha256 = sha256;
+            VersionHistory.Entry<WasmModule.Compiled> serving = versions.serving();
+            if (!force && current != null && serving != null && serving.sha256().equals(sha256) && !quarantine.active()) {
+                log.info("[{}] unchanged: {} is the serving version (sha256 {}); not reloaded", name,
+                        file != null ? file.getFileName() : "the bytes", sha256.substring(0, 12));
+                return LoadResult.Outcome.UNCHANGED;
             }
             long t0 = System.nanoTime();
-            attemptedSha256 = sha256;
-            WasmModule old = current;
-            List<WasmModule> oldExtras = pool.instances();
-            boolean swap = old != null;
-            WasmModule next;
-            List<WasmModule> extras;
-            // With no call timeout, a first load's _start and init still get one drain timeout: one that loops must
-            // not hold start() or the folder watcher forever.
-            @Nullable Long firstLoadDeadline = !swap && config.callTimeout().isZero()
-                    ? System.nanoTime() + config.drainTimeout().toNanos() : null;
+            WasmModule.Compiled compiled;
             try {
-                WasmModule.Compiled compiled = WasmModule.compile(name, bytes, config);
-                next = WasmModule.instantiate(compiled, config, this, context.watchdog(), firstLoadDeadline);
-                extras = instantiateExtras(compiled, next);
+                compiled = WasmModule.compile(name, bytes, config, context.compileCache(), sha256);
             } catch (WasiModuleException e) {
-                loadFailed(e, swap, t0);
+                loadFailed(e, current != null, t0);
                 throw e;
             }
-            Version nextVersion = version(file, sha256, bytes.length);
-            try {
-                if (old != null) { // a swap
-                    state = ModuleState.SWAPPING;
-                    // The old version gets the drain timeout for the message in hand and its drain(), whatever the
-                    // call timeout: a call still running at the deadline is interrupted.
-                    long deadline = System.nanoTime() + config.drainTimeout().toNanos();
-                    old.interruptAfter(deadline);
-                    oldExtras.forEach(x -> x.interruptAfter(deadline));
-                    boolean idle = mailbox.pause(Duration.ofNanos(remaining(deadline) + INTERRUPT_GRACE.toNanos()));
-                    idle &= pool.pause(Duration.ofNanos(remaining(deadline) + INTERRUPT_GRACE.toNanos()));
-                    if (!idle) {
-                        log.warn("[{}] the old version's call did not end when interrupted at the drain timeout of {} ms; "
-                                + "replacing it without draining it", name, config.drainTimeout().toMillis());
-                    } else if (!old.drain(Duration.ofNanos(remaining(deadline)))
-                            | !drainAll(oldExtras, deadline)) {
-                        log.warn("[{}] old version still reported work in flight after the drain timeout of {} ms; closing it",
-                                name, config.drainTimeout().toMillis());
-                    }
-                }
-                try {
-                    next.init();
-                    for (WasmModule x : extras) {
-                        x.init(); // its subscriptions stay its own: only the serving instance's reach the bus
-                    }
-                    if (firstLoadDeadline != null) {
-                        next.noDeadline(); // it serves now: no call timeout, as configured
-                    }
-                } catch (WasiModuleException e) {
-                    next.close();
-                    extras.forEach(WasmModule::close);
-                    if (old != null) { // a swap
-                        old.noDeadline(); // it goes on serving
-                        oldExtras.forEach(WasmModule::noDeadline);
-                        state = ModuleState.SERVING;
-                    }
-                    loadFailed(e, swap, t0);
-                    throw e;
-                }
-                commit(old, next, nextVersion);
-                pool.install(extras);
-                oldExtras.forEach(WasmModule::close);
-            } finally {
-                if (swap) {
-                    mailbox.resume(); // whatever happened, the slot serves again: the old version or the new one
-                    pool.resume();
-                }
-            }
-            Duration took = Duration.ofNanos(System.nanoTime() - t0);
-            lastLoadFailed = false;
-            log.info("[{}] {} {} ({} bytes, sha256 {}, {}, topics {}) in {} ms", name, swap ? "swapped to" : "loaded",
-                    file != null ? file.getFileName() : "bytes", bytes.length, sha256.substring(0, 12), next.engine(),
-                    brief(next.topics()), took.toMillis());
-            if (!next.topics().isEmpty() && (!next.hasAllocator() || !next.hasHandler())) {
-                log.warn("[{}] subscribes to {} but exports {}: its messages will be dropped and counted", name,
-                        brief(next.topics()), !next.hasHandler() ? "no on_message" : "neither malloc nor alloc");
-            }
-            context.listeners().moduleLoaded(name, swap, took);
-            return true;
+            boolean swap = current != null;
+            install(new VersionHistory.Entry<>(sha256, bytes.length, file, compiled), t0, "");
+            return swap ? LoadResult.Outcome.SWAPPED : LoadResult.Outcome.LOADED;
         } finally {
             MDC.remove(MDC_KEY);
             swapLock.unlock();
         }
+    }
+
+    /**
+     * Swaps back to the version the serving one replaced, with the same protocol as any swap (and its compiled code:
+     * the compiler does not run). On failure the serving version keeps serving and the error is recorded and rethrown.
+     *
+     * @return {@link LoadResult.Outcome#ROLLED_BACK}, or {@code null} if the slot was already closed
+     * @throws IllegalStateException if there is no previous version to roll back to
+     */
+    public LoadResult.@Nullable Outcome rollback() {
+        swapLock.lock();
+        MDC.put(MDC_KEY, name);
+        try {
+            if (state == ModuleState.CLOSED || state == ModuleState.UNLOADING) {
+                return null;
+            }
+            VersionHistory.Entry<WasmModule.Compiled> previous = versions.previous();
+            VersionHistory.Entry<WasmModule.Compiled> serving = versions.serving();
+            if (previous == null || serving == null || current == null) {
+                throw new IllegalStateException("module '" + name + "' has no previous version to roll back to");
+            }
+            String from = serving.sha256();
+            install(previous, System.nanoTime(), "rolled back to ");
+            rollbacks.increment();
+            context.listeners().moduleRolledBack(name, false, from, previous.sha256(), "asked for");
+            return LoadResult.Outcome.ROLLED_BACK;
+        } finally {
+            MDC.remove(MDC_KEY);
+            swapLock.unlock();
+        }
+    }
+
+    /** Whether the slot has a previous version to roll back to. */
+    public boolean hasPrevious() {
+        return versions.previous() != null;
+    }
+
+    /**
+     * Instantiates {@code entry} and makes it the serving version with the swap protocol (pause, drain, init, commit);
+     * the caller holds {@code swapLock}. On failure the serving version, if any, keeps serving; the error is recorded
+     * and rethrown.
+     */
+    private void install(VersionHistory.Entry<WasmModule.Compiled> entry, long t0, String verb) {
+        WasmModule old = current;
+        List<WasmModule> oldExtras = pool.instances();
+        boolean swap = old != null;
+        WasmModule next;
+        List<WasmModule> extras;
+        // With no call timeout, a first load's _start still gets one drain timeout (its init gets one in any case, see
+        // initBounded): one that loops must not hold start() or the folder watcher forever.
+        @Nullable Long firstLoadDeadline = !swap && config.callTimeout().isZero()
+                ? System.nanoTime() + config.drainTimeout().toNanos() : null;
+        try {
+            next = WasmModule.instantiate(entry.compiled(), config, this, context.watchdog(), firstLoadDeadline);
+            extras = instantiateExtras(entry.compiled(), next);
+        } catch (WasiModuleException e) {
+            loadFailed(e, swap, t0);
+            throw e;
+        }
+        Version nextVersion = version(entry.file(), entry.sha256(), entry.size());
+        boolean idle = true;
+        try {
+            if (old != null) {
+                state = ModuleState.SWAPPING;
+                // The old version gets the drain timeout for the message in hand and its drain(), whatever the
+                // call timeout: a call still running at the deadline is interrupted.
+                long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+                old.interruptAfter(deadline);
+                oldExtras.forEach(x -> x.interruptAfter(deadline));
+                idle = mailbox.pause(Duration.ofNanos(remaining(deadline) + INTERRUPT_GRACE.toNanos()));
+                idle &= pool.pause(Duration.ofNanos(remaining(deadline) + INTERRUPT_GRACE.toNanos()));
+                if (!idle) {
+                    log.warn("[{}] the old version's call did not end when interrupted at the drain timeout of {} ms; "
+                            + "replacing it without draining it", name, config.drainTimeout().toMillis());
+                } else if (!old.drain(Duration.ofNanos(remaining(deadline)))
+                        | !drainAll(oldExtras, deadline)) {
+                    log.warn("[{}] old version still reported work in flight after the drain timeout of {} ms; closing it",
+                            name, config.drainTimeout().toMillis());
+                }
+            }
+            try {
+                if (old != null) {
+                    handOffState(old, next, idle);
+                }
+                initBounded(next, extras);
+            } catch (WasiModuleException e) {
+                next.close();
+                extras.forEach(WasmModule::close);
+                if (old != null) {
+                    old.noDeadline(); // it goes on serving
+                    oldExtras.forEach(WasmModule::noDeadline);
+                    state = ModuleState.SERVING;
+                }
+                loadFailed(e, swap, t0);
+                throw e;
+            }
+            commit(old, next, nextVersion);
+            versions.committed(entry);
+            if (quarantine.active()) {
+                log.info("[{}] quarantine lifted: a new version serves", name);
+            }
+            quarantine.lift();
+            if (swap && verb.isEmpty() && versions.previous() != null) {
+                probation.start(entry.sha256()); // a new version: on probation, with a version to go back to
+            } else {
+                probation.end();
+            }
+            pool.install(extras);
+            oldExtras.forEach(WasmModule::close);
+        } finally {
+            if (swap) {
+                mailbox.resume(); // whatever happened, the slot serves again: the old version or the new one
+                pool.resume();
+            }
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        lastLoadFailed = false;
+        log.info("[{}] {}{} ({} bytes, sha256 {}, {}, topics {}) in {} ms", name,
+                verb.isEmpty() ? (swap ? "swapped to " : "loaded ") : verb,
+                entry.file() != null ? entry.file().getFileName() : "bytes", entry.size(), entry.sha256().substring(0, 12),
+                next.engine(), brief(next.topics()), took.toMillis());
+        if (!next.topics().isEmpty() && (!next.hasAllocator() || !next.hasHandler())) {
+            log.warn("[{}] subscribes to {} but exports {}: its messages will be dropped and counted", name,
+                    brief(next.topics()), !next.hasHandler() ? "no on_message" : "neither malloc nor alloc");
+        }
+        context.listeners().moduleLoaded(name, swap, took);
+    }
+
+    /**
+     * Carries the old version's state into the new one ({@code state_save} / {@code state_load}, when both take part),
+     * within the drain timeout whatever the call timeout. A failure fails the swap: the old version keeps serving.
+     *
+     * @param idle whether the old version is idle (a call of it that could not be stopped forbids calling it again)
+     */
+    private void handOffState(WasmModule old, WasmModule next, boolean idle) {
+        if (!old.state().saves() || !next.state().loads()) {
+            return;
+        }
+        if (!idle) {
+            log.warn("[{}] its state is not carried to the new version: the old version's call did not end", name);
+            return;
+        }
+        long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+        old.interruptAfter(deadline);
+        next.interruptAfter(deadline);
+        try {
+            int bytes = StateExports.transfer(old, next);
+            log.info("[{}] carried {} bytes of state to the new version", name, bytes);
+        } catch (WasiModuleException e) {
+            String cause = e.getMessage();
+            String prefix = "module '" + name + "': ";
+            throw new WasiModuleException(name, e.kind(), "state hand-off failed: "
+                    + (cause.startsWith(prefix) ? cause.substring(prefix.length()) : cause), e);
+        }
+        next.noDeadline();
+    }
+
+    /**
+     * Runs the new version's {@code init} (and that of the pool's extra instances) within the drain timeout, whatever
+     * the call timeout: during a swap the old version is paused meanwhile, so an init that loops must not hold it (nor
+     * the thread swapping) for ever. Past the deadline the call is interrupted and the load fails.
+     */
+    private void initBounded(WasmModule next, List<WasmModule> extras) {
+        long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+        next.interruptAfter(deadline);
+        extras.forEach(x -> x.interruptAfter(deadline));
+        try {
+            next.init();
+            for (WasmModule x : extras) {
+                x.init(); // its subscriptions stay its own: only the serving instance's reach the bus
+            }
+        } catch (WasiModuleException e) {
+            if (e.kind() == WasiModuleException.Kind.TIMEOUT && System.nanoTime() - deadline >= 0) {
+                throw new WasiModuleException(name, WasiModuleException.Kind.TIMEOUT, "init did not return within the "
+                        + "drain timeout of " + config.drainTimeout().toMillis() + " ms and was interrupted", e);
+            }
+            throw e;
+        }
+        next.noDeadline();
+        extras.forEach(WasmModule::noDeadline);
     }
 
     /** The extra instances of an HTTP pool: none when the pool size is 1 or the version does not answer HTTP. */
@@ -404,6 +561,8 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             }
             extras.forEach(WasmModule::close);
             current = null;
+            versions.clear(); // the compiled code of both versions may be unloaded now
+            probation.end();
             state = ModuleState.CLOSED;
             log.info("[{}] unloaded: {} messages delivered, {} dropped in all", name, delivered.sum(),
                     dropped.values().stream().mapToLong(LongAdder::sum).sum());
@@ -442,6 +601,10 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             drop(DropReason.UNSUBSCRIBED, message);
             return;
         }
+        if (quarantine.active()) {
+            quarantined(message);
+            return;
+        }
         if (!m.hasHandler()) {
             drop(DropReason.NO_HANDLER, message);
             return;
@@ -452,6 +615,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             callsInBatch++; // only messages that reach the guest are guest calls; drops above are not
             WasiModuleException cleanup = m.deliver(message);
             deliveredInBatch++;
+            quarantine.succeeded();
             if (cleanup != null) {
                 guestError(cleanup, message); // delivered all the same: only the free() after it failed
             }
@@ -494,6 +658,80 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         countError(e);
         log.warn("[{}] error handling a message on topic '{}': {}", name, message.topic(), e.getMessage());
         context.listeners().guestError(name, e);
+        if (e.kind() != WasiModuleException.Kind.TRAP && e.kind() != WasiModuleException.Kind.TIMEOUT
+                && e.kind() != WasiModuleException.Kind.DENIED) {
+            return; // not the message's doing (no allocator, no memory): no dead letter, no quarantine
+        }
+        deadLetter(message, e.getMessage());
+        boolean onProbation = probation.active();
+        probationFailure(e);
+        if (!onProbation && quarantine.failed()) {
+            log.warn("[{}] quarantined after {} failures in a row: no more calls into it; its messages go to {} until a "
+                    + "new version or a reload", name, quarantine.after(),
+                    deadLetters.topic() != null ? "the dead-letter topic '" + deadLetters.topic() + "'" : "nowhere (dropped)");
+        }
+    }
+
+    /** Publishes {@code message} to the dead-letter topic, unless there is none or it is a dead letter already. */
+    private boolean deadLetter(Message message, String error) {
+        if (!deadLetters.accepts(message)) {
+            return false;
+        }
+        deadLettered.increment();
+        context.bus().publish(deadLetters.letter(name, message, error));
+        return true;
+    }
+
+    /** A message for a quarantined module: to the dead-letter topic, or dropped if it cannot go there. */
+    private void quarantined(Message message) {
+        if (!deadLetter(message, "module '" + name + "' is quarantined")) {
+            drop(DropReason.QUARANTINED, message);
+        }
+    }
+
+    /**
+     * Counts a trap or timeout against the version on probation; the one that reaches {@code deploy.max-traps} starts
+     * its rollback, on a thread of its own (this worker is inside a call the rollback's pause waits for).
+     */
+    private void probationFailure(WasiModuleException e) {
+        if (e.kind() != WasiModuleException.Kind.TRAP && e.kind() != WasiModuleException.Kind.TIMEOUT) {
+            return;
+        }
+        String from = probation.failed();
+        if (from != null) {
+            Thread t = new Thread(() -> rollbackOnProbation(from, e), "wasi-rollback-" + name);
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    /** Rolls back from version {@code from} if it still serves: the protocol of any swap, so nothing queued is lost. */
+    private void rollbackOnProbation(String from, WasiModuleException cause) {
+        swapLock.lock();
+        MDC.put(MDC_KEY, name);
+        try {
+            VersionHistory.Entry<WasmModule.Compiled> serving = versions.serving();
+            VersionHistory.Entry<WasmModule.Compiled> previous = versions.previous();
+            if (state == ModuleState.CLOSED || state == ModuleState.UNLOADING || current == null || serving == null
+                    || !serving.sha256().equals(from) || previous == null) {
+                log.info("[{}] no automatic rollback: version sha256 {} no longer serves", name, from.substring(0, 12));
+                return;
+            }
+            String reason = probation.maxFailures() + " traps or timeouts within the probation of "
+                    + probation.length().toMillis() + " ms after the swap (the last: " + cause.getMessage() + ")";
+            log.warn("[{}] rolling back automatically from sha256 {} to {}: {}", name, from.substring(0, 12),
+                    previous.sha256().substring(0, 12), reason);
+            install(previous, System.nanoTime(), "rolled back automatically to ");
+            rollbacks.increment();
+            context.listeners().moduleRolledBack(name, true, from, previous.sha256(), reason);
+        } catch (WasiModuleException e) {
+            log.error("[{}] automatic rollback failed; the new version keeps serving: {}", name, e.getMessage());
+        } catch (RuntimeException e) {
+            log.error("[{}] automatic rollback failed; the new version keeps serving", name, e);
+        } finally {
+            MDC.remove(MDC_KEY);
+            swapLock.unlock();
+        }
     }
 
     private void countError(WasiModuleException e) {
@@ -528,6 +766,10 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
      */
     public CompletableFuture<PipelineStep> http(GuestHttpRequest request, boolean middleware) {
         HttpWork work = new HttpWork(name, request, middleware);
+        if (quarantine.active()) {
+            work.refuse("module '" + name + "' is quarantined");
+            return work.result();
+        }
         switch (pool.offer(work)) {
             case ACCEPTED -> httpRequests.increment();
             case FULL -> {
@@ -579,6 +821,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             log.warn("[{}] error handling HTTP {} {}{}: {}", name, work.request.method(), work.request.path(),
                     work.middleware ? " (as a middleware: the pipeline goes on)" : "", e.getMessage());
             context.listeners().guestError(name, e);
+            probationFailure(e);
             work.complete(PipelineStep.failed(GuestHttpResponse.error(
                     e.kind() == WasiModuleException.Kind.TIMEOUT ? 504 : 500, e.getMessage(), null)));
         } catch (RuntimeException | Error e) {
@@ -686,6 +929,11 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         }
     }
 
+    @Override
+    public void denied(Capabilities.Call call, String topic) {
+        denied.increment();
+    }
+
     // ---- inspection ---------------------------------------------------------------------------------------
 
     /** Messages dropped because the slot was closed with them still queued, or reached it after it closed. */
@@ -711,20 +959,23 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     public ModuleInfo info() {
         WasmModule m = current;
         Version v = version;
+        VersionHistory.Entry<WasmModule.Compiled> previous = m != null ? versions.previous() : null;
         Map<DropReason, Long> drops = new EnumMap<>(DropReason.class);
         dropped.forEach((r, n) -> drops.put(r, n.sum()));
         ModuleCounters counters = new ModuleCounters(published.sum(), broadcasts.sum(), delivered.sum(),
                 errors.sum(), traps.sum(), timeouts.sum(), drops, calls.sum(), callNanos.sum(), swaps.sum(),
-                failedLoads.sum());
+                failedLoads.sum(), rollbacks.sum(), denied.sum(), deadLettered.sum());
         HttpMiddleware mw = m != null && v != null ? v.middleware() : null;
         HttpInfo http = new HttpInfo(m != null ? m.httpMode() : HttpMode.NONE, mw != null ? mw.rule().text() : null,
                 mw != null && v != null ? v.ruleSource() : null, mw != null ? mw.order() : 0, pool.size(), httpRequests.sum(),
                 httpErrors.sum(), httpRejected.sum());
-        return new ModuleInfo(name, state, m != null ? List.copyOf(m.topics()) : List.of(),
+        ModuleState shown = state == ModuleState.SERVING && quarantine.active() ? ModuleState.QUARANTINED : state;
+        return new ModuleInfo(name, shown, m != null ? List.copyOf(m.topics()) : List.of(),
                 v != null && v.file() != null ? v.file().toString() : null,
                 m != null && v != null ? v.sha256() : null, v != null ? v.size() : 0,
                 v != null ? v.loadedAt() : null, m != null ? m.engine() : null, m != null && m.hasMemory() ? Long.valueOf(m.memoryBytes()) : null,
-                lastError, lastErrorAt, lastLoadFailed, mailbox.depth() + pool.depth(), counters, http);
+                lastError, lastErrorAt, lastLoadFailed, mailbox.depth() + pool.depth(), counters, http,
+                previous != null ? previous.sha256() : null);
     }
 
     /** A topic set for a log line: a module may subscribe to thousands; the endpoint lists them all. */

@@ -1,5 +1,6 @@
 package io.github.tinywasm.wasi.module;
 
+import io.github.tinywasm.wasi.deploy.CompileCache;
 import io.github.tinywasm.wasi.BusInterceptor;
 import io.github.tinywasm.wasi.WasiConfig;
 import io.github.tinywasm.wasi.WasiListener;
@@ -18,6 +19,7 @@ import java.util.concurrent.Executor;
  * @param broadcaster receives guests' {@code ws_broadcast}
  * @param listeners hears loads, swaps, unloads and guest errors (never throws)
  * @param interceptor hooks around deliveries, for observations
+ * @param compileCache compiled versions, kept for redeploys, rollbacks and restarts
  */
 public record SlotContext(
         WasiConfig config,
@@ -26,4 +28,5 @@ public record SlotContext(
         CallWatchdog watchdog,
         WebSocketBroadcaster broadcaster,
         WasiListener listeners,
-        BusInterceptor interceptor) {}
+        BusInterceptor interceptor,
+        CompileCache<WasmModule.Compiled> compileCache) {}

@@ -28,10 +28,13 @@ import io.github.tinywasm.wasi.Message;
 import io.github.tinywasm.wasi.WasiConfig;
 import io.github.tinywasm.wasi.WasiModuleException;
 import io.github.tinywasm.wasi.WasiModuleException.Kind;
+import io.github.tinywasm.wasi.deploy.CompileCache;
+import io.github.tinywasm.wasi.deploy.DiskCompileCache;
 import io.github.tinywasm.wasi.http.GuestHttpRequest;
 import io.github.tinywasm.wasi.http.HttpMode;
 import io.github.tinywasm.wasi.http.PipelineStep;
 import io.github.tinywasm.wasi.internal.MessageAccess;
+import io.github.tinywasm.wasi.policy.Capabilities;
 import java.util.Map;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -84,6 +87,7 @@ public final class WasmModule implements AutoCloseable {
     private final @Nullable ExportFunction start;
     private final @Nullable ExportFunction initialize;
     private final HttpExports http;
+    private final StateExports state;
 
     private WasmModule(String name, Instance instance, WasiPreview1 wasi, CallWatchdog.Guard guard, String engine,
             Binding binding, HttpImports httpImports) {
@@ -106,6 +110,8 @@ public final class WasmModule implements AutoCloseable {
         this.initialize = function("_initialize", List.of(), List.of());
         this.http = new HttpExports(this, function("handle", List.of(ValType.I32, ValType.I32), List.of(ValType.I32)),
                 function("handle_http", List.of(), List.of(ValType.I32)), httpImports);
+        this.state = new StateExports(this, function("state_save", List.of(), List.of(ValType.I64)),
+                function("state_load", List.of(ValType.I32, ValType.I32), List.of()));
     }
 
     /**
@@ -138,10 +144,22 @@ public final class WasmModule implements AutoCloseable {
 
     /**
      * A module version parsed, checked and compiled once; {@link #instantiate} makes any number of instances of it (the
-     * instances of an HTTP pool share the compiled code).
+     * instances of an HTTP pool share the compiled code, and the compile cache keeps it for a redeploy or a rollback).
+     * Opaque outside the engine.
      */
-    record Compiled(String name, com.dylibso.chicory.wasm.WasmModule parsed, @Nullable MemoryLimits limits,
+    public record Compiled(String name, com.dylibso.chicory.wasm.WasmModule parsed, @Nullable MemoryLimits limits,
             @Nullable Function<Instance, Machine> machine, String engine) {}
+
+    /**
+     * Parses, links and compiles {@code bytes} as the engine would load them, without instantiating or running
+     * anything of them.
+     *
+     * @return how the module would run: "compiler", "interpreter", or why it would fall back
+     * @throws WasiModuleException with the module's name and a specific reason
+     */
+    public static String validate(String name, byte[] bytes, String sha256, WasiConfig config, CompileCache<Compiled> cache) {
+        return compile(name, bytes, config, cache, sha256).engine();
+    }
 
     /**
      * Parses, links and compiles {@code bytes}.
@@ -149,6 +167,19 @@ public final class WasmModule implements AutoCloseable {
      * @throws WasiModuleException with the module's name and a specific reason
      */
     static Compiled compile(String name, byte[] bytes, WasiConfig config) {
+        return compile(name, bytes, config, null, null);
+    }
+
+    /**
+     * Parses, links and compiles {@code bytes}, or takes them compiled from {@code cache}: from memory (nothing runs),
+     * or from its disk tier (the compiler's output is loaded, the compiler does not run).
+     *
+     * @param cache the compile cache, or {@code null} for none
+     * @param sha256 hex SHA-256 of {@code bytes} (the cache's key), or {@code null} for no cache
+     * @throws WasiModuleException with the module's name and a specific reason
+     */
+    static Compiled compile(String name, byte[] bytes, WasiConfig config, @Nullable CompileCache<Compiled> cache,
+            @Nullable String sha256) {
         if (bytes.length > config.maxModuleSize()) {
             throw new WasiModuleException(name, Kind.TOO_LARGE, bytes.length
                     + " bytes, more than the maximum module size of " + config.maxModuleSize() + " bytes");
@@ -156,6 +187,14 @@ public final class WasmModule implements AutoCloseable {
         if (bytes.length < 8 || bytes[0] != 0 || bytes[1] != 'a' || bytes[2] != 's' || bytes[3] != 'm') {
             throw new WasiModuleException(name, Kind.INVALID_MODULE, "not a valid WebAssembly module (" + bytes.length
                     + " bytes): it does not start with the \\0asm header");
+        }
+        String key = cache != null && sha256 != null
+                ? CompileCache.key(sha256, config.engine() == Engine.COMPILER ? "compiler" : "interpreter") : null;
+        if (cache != null && key != null) {
+            Compiled held = cache.get(key);
+            if (held != null) {
+                return new Compiled(name, held.parsed(), held.limits(), held.machine(), held.engine());
+            }
         }
         com.dylibso.chicory.wasm.WasmModule parsed;
         try {
@@ -172,12 +211,12 @@ public final class WasmModule implements AutoCloseable {
         Function<Instance, Machine> machine = null;
         if (config.engine() == Engine.COMPILER) {
             try {
-                machine = MachineFactoryCompiler.builder(parsed).withInterpreterFallback(InterpreterFallback.FAIL).compile();
+                machine = machineFactory(name, parsed, InterpreterFallback.FAIL, cache, "compiler-fail");
                 engine = "compiler";
             } catch (RuntimeException | LinkageError | AssertionError whole) {
                 // Usually one function too large for a JVM method: interpret just those, compile the rest.
                 try {
-                    machine = MachineFactoryCompiler.builder(parsed).withInterpreterFallback(InterpreterFallback.SILENT).compile();
+                    machine = machineFactory(name, parsed, InterpreterFallback.SILENT, cache, "compiler-silent");
                     engine = "compiler (some functions interpreted)";
                     log.warn("[{}] some functions cannot be compiled and run in the interpreter: {}", name, whole.getMessage());
                 } catch (RuntimeException | LinkageError | AssertionError e) {
@@ -186,7 +225,27 @@ public final class WasmModule implements AutoCloseable {
                 }
             }
         }
-        return new Compiled(name, parsed, limits, machine, engine);
+        Compiled compiled = new Compiled(name, parsed, limits, machine, engine);
+        if (cache != null && key != null) {
+            cache.put(key, compiled, bytes.length);
+        }
+        return compiled;
+    }
+
+    /** Runs Chicory's compiler, through the disk tier of {@code cache} if it has one; counts a compiler run. */
+    private static Function<Instance, Machine> machineFactory(String name, com.dylibso.chicory.wasm.WasmModule parsed,
+            InterpreterFallback fallback, @Nullable CompileCache<Compiled> cache, String options) {
+        MachineFactoryCompiler.Builder builder = MachineFactoryCompiler.builder(parsed).withInterpreterFallback(fallback);
+        DiskCompileCache diskTier = cache != null ? cache.disk() : null;
+        DiskCompileCache.Session disk = diskTier != null ? diskTier.session(name, options) : null;
+        if (disk != null) {
+            builder.withCache(disk);
+        }
+        Function<Instance, Machine> machine = builder.compile();
+        if (cache != null && (disk == null || !disk.hit())) {
+            cache.compiled();
+        }
+        return machine;
     }
 
     /**
@@ -213,7 +272,7 @@ public final class WasmModule implements AutoCloseable {
         String engine = compiled.engine();
         HostBuilder host = new HostBuilder(name, config);
         WasiPreview1 wasi = host.wasi();
-        Binding binding = new Binding(name, services);
+        Binding binding = new Binding(name, services, config.capabilities(name));
         HttpImports httpImports = new HttpImports(name);
         CallWatchdog.Guard guard = watchdog.guard(name);
         if (deadline != null) {
@@ -560,6 +619,11 @@ public final class WasmModule implements AutoCloseable {
         return memory;
     }
 
+    /** The instance's state hand-off exports ({@code state_save}, {@code state_load}). */
+    StateExports state() {
+        return state;
+    }
+
     @Nullable ExportFunction malloc() {
         return malloc;
     }
@@ -710,21 +774,35 @@ public final class WasmModule implements AutoCloseable {
         private final HostServices services;
         private final Logger guestLog;
         private final Set<String> topics = ConcurrentHashMap.newKeySet();
+        private final Capabilities capabilities;
         private volatile @Nullable SubscriptionSink sink;
 
-        Binding(String module, HostServices services) {
+        Binding(String module, HostServices services, Capabilities capabilities) {
             this.module = module;
             this.services = services;
+            this.capabilities = capabilities;
             this.guestLog = HostBuilder.guestLogger(module);
+        }
+
+        /** Traps the guest's call (the exception passes through Chicory) if its capabilities refuse it. */
+        private void require(Capabilities.Call call, String topic) {
+            if (!capabilities.allows(call, topic)) {
+                services.denied(call, topic);
+                throw new WasiModuleException(module, Kind.DENIED, call.property() + " to topic '" + topic
+                        + "' is not allowed (tinywasm.wasi.modules." + module + "." + call.property() + ": "
+                        + capabilities.describe(call) + ")");
+            }
         }
 
         @Override
         public void publish(String topic, byte[] payload) {
+            require(Capabilities.Call.PUBLISH, topic);
             services.publish(MessageAccess.fromGuest(module, topic, payload, Map.of()));
         }
 
         @Override
         public void subscribe(String topic) {
+            require(Capabilities.Call.SUBSCRIBE, topic);
             if (topics.add(topic)) {
                 SubscriptionSink s = sink;
                 if (s != null) {
@@ -745,6 +823,7 @@ public final class WasmModule implements AutoCloseable {
 
         @Override
         public void wsBroadcast(String topic, byte[] payload) {
+            require(Capabilities.Call.BROADCAST, topic);
             services.broadcast(module, topic, payload);
         }
 

@@ -6,6 +6,7 @@ import io.github.tinywasm.wasi.WasiServer;
 import io.github.tinywasm.wasi.WebSocketBroadcaster;
 import java.time.Duration;
 import java.util.List;
+import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.LazyInitializationExcludeFilter;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -23,7 +24,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Auto-configuration of tinywasm-wasi: the {@link WasiServer} built from {@link WasiProperties}, its life
- * cycle, the {@link WasiPublisher}, and the bridge to ApplicationEvents. Every bean backs off when the
+ * cycle, the {@link WasiPublisher}, the bridge to ApplicationEvents, and {@link WasiModuleRolledBackEvent}s
+ * ({@link WasiDeployEvents}). Every bean backs off when the
  * application defines its own.
  *
  * <p>The life cycle and the event bridge are never lazily initialised, even with
@@ -81,6 +83,12 @@ public final class WasiAutoConfiguration {
         Duration phaseTimeout = environment.getProperty("spring.lifecycle.timeout-per-shutdown-phase", Duration.class,
                 Duration.ofSeconds(30));
         return new WasiServerLifecycle(server, location.getIfAvailable(), resourceLoader, phaseTimeout);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    WasiDeployEvents wasiDeployEvents(ApplicationEventPublisher publisher, BeanFactory beans) {
+        return new WasiDeployEvents(publisher, beans);
     }
 
     @Bean

@@ -3,6 +3,10 @@ package io.github.tinywasm.wasi.autoconfigure;
 import io.github.tinywasm.wasi.Engine;
 import io.github.tinywasm.wasi.OverflowPolicy;
 import io.github.tinywasm.wasi.WasiConfig;
+import io.github.tinywasm.wasi.deploy.CompileCacheConfig;
+import io.github.tinywasm.wasi.deploy.ProbationConfig;
+import io.github.tinywasm.wasi.policy.Capabilities;
+import io.github.tinywasm.wasi.policy.PoisonConfig;
 import io.github.tinywasm.wasi.http.HttpConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,6 +51,13 @@ import org.springframework.util.unit.DataSize;
  * @param health Health indicator settings.
  * @param cluster Cluster settings: several nodes sharing WebSocket topics, their history and bus topics.
  * @param http HTTP to guests: requests to PATH/NAME/... answered by module NAME.
+ * @param cacheDir Folder of the compile cache's disk tier: compiled module versions kept across restarts (and shared
+ *     safely by processes), so that a restart or a redeploy of known bytes skips the compiler. Unset: memory only.
+ * @param cache Bounds of the compile cache.
+ * @param deploy Safe deploys: probation of new versions.
+ * @param deadLetterTopic Topic where a message a module trapped or timed out on is published (headers module, topic,
+ *     error; the original payload), and where a quarantined module's messages go. Empty: none.
+ * @param quarantine Quarantine of modules that fail on every message.
  */
 // "@param modules" comes before "@param modulesDir" on purpose: the configuration processor describes "modules" with
 // the first text that starts with "@param modules".
@@ -72,6 +83,11 @@ public record WasiProperties(
         @DefaultValue Health health,
         @DefaultValue Cluster cluster,
         @DefaultValue Http http,
+        @Nullable Path cacheDir,
+        @DefaultValue Cache cache,
+        @DefaultValue Deploy deploy,
+        @DefaultValue("wasi.dead-letter") String deadLetterTopic,
+        @DefaultValue Quarantine quarantine,
         @Nullable Map<String, Module> modules) {
 
     public WasiProperties {
@@ -221,6 +237,34 @@ public record WasiProperties(
     public record Health(@DefaultValue("false") boolean downOnFailedModule) {}
 
     /**
+     * Safe deploys.
+     *
+     * @param probation How long after a swap a new version is on probation: if it traps or times out on max-traps
+     *     messages or HTTP requests within it, the module goes back to the version it replaced by itself (0 = never).
+     * @param maxTraps Traps or timeouts within the probation that roll a new version back.
+     */
+    public record Deploy(@DefaultValue("0s") Duration probation, @DefaultValue("3") int maxTraps) {}
+
+    /**
+     * Quarantine of modules that fail on every message.
+     *
+     * @param after Failures (traps or timeouts on messages) in a row that quarantine a module with no version on
+     *     probation to roll back to: no more calls into it, its messages go to the dead-letter topic, until a new
+     *     version or a reload. 0: never.
+     */
+    public record Quarantine(@DefaultValue("0") int after) {}
+
+    /**
+     * Bounds of the compile cache.
+     *
+     * @param maxSize Most bytes the disk tier (cache-dir) keeps; past it the least recently used entries are deleted.
+     * @param memoryEntries Most module versions kept compiled in memory (0 = none).
+     * @param memoryMaxSize Most bytes of module code (.wasm sizes) kept compiled in memory.
+     */
+    public record Cache(@DefaultValue("256MB") DataSize maxSize, @DefaultValue("16") int memoryEntries,
+            @DefaultValue("64MB") DataSize memoryMaxSize) {}
+
+    /**
      * HTTP to guests: tinywasm/wasi's /m/{name} route with its middleware pipeline.
      *
      * @param enabled Whether requests to PATH/NAME/... (any method) are answered by module NAME, in Spring MVC and
@@ -271,8 +315,20 @@ public record WasiProperties(
      * Settings of one module.
      *
      * @param http How the module answers HTTP.
+     * @param publish Topics the module may publish to, as patterns ("*" one dot-separated segment, a final ">" the
+     *     rest). Unset: any topic. A publish outside them traps the guest's call and is counted as denied.
+     * @param subscribe Topics the module may subscribe to, as patterns. Unset: any topic. A forbidden subscribe in
+     *     init fails the load (an older version keeps serving).
+     * @param broadcast WebSocket topics the module may ws_broadcast to, as patterns. Unset: any topic.
      */
-    public record Module(@DefaultValue ModuleHttp http) {}
+    public record Module(@DefaultValue ModuleHttp http, @Nullable List<String> publish, @Nullable List<String> subscribe,
+            @Nullable List<String> broadcast) {
+
+        /** The engine's capabilities these settings describe. */
+        public Capabilities capabilities() {
+            return Capabilities.of(publish, subscribe, broadcast);
+        }
+    }
 
     /**
      * How one module answers HTTP.
@@ -281,6 +337,18 @@ public record WasiProperties(
      *     each has its own memory); bus messages still go to the one serving instance. 1 to 64.
      */
     public record ModuleHttp(@DefaultValue("1") int poolSize) {}
+
+    /** Each configured module's capabilities, by module name (modules without any are left out: they may do all). */
+    public Map<String, Capabilities> capabilities() {
+        Map<String, Capabilities> all = new LinkedHashMap<>();
+        modules().forEach((name, m) -> {
+            Capabilities c = m.capabilities();
+            if (!c.unrestricted()) {
+                all.put(name, c);
+            }
+        });
+        return all;
+    }
 
     /** The engine's HTTP configuration these properties describe. */
     public HttpConfig httpConfig() {
@@ -311,7 +379,12 @@ public record WasiProperties(
                 .maxModuleSize(maxModuleSize.toBytes())
                 .callTimeout(callTimeout)
                 .directories(preopenedDirs())
-                .http(httpConfig());
+                .http(httpConfig())
+                .compileCache(new CompileCacheConfig(cacheDir, cache.maxSize().toBytes(), cache.memoryEntries(),
+                        cache.memoryMaxSize().toBytes()))
+                .probation(new ProbationConfig(deploy.probation(), deploy.maxTraps()))
+                .capabilities(capabilities())
+                .poison(new PoisonConfig(deadLetterTopic, quarantine.after()));
         if (workerThreads > 0) {
             b.workerThreads(workerThreads);
         }

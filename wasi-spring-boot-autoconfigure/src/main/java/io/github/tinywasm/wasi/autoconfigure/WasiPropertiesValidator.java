@@ -2,8 +2,10 @@ package io.github.tinywasm.wasi.autoconfigure;
 
 import io.github.tinywasm.wasi.WasiConfig;
 import io.github.tinywasm.wasi.autoconfigure.cluster.TopicPatterns;
+import io.github.tinywasm.wasi.bus.TopicPattern;
 import io.github.tinywasm.wasi.http.HttpConfig;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -53,6 +55,15 @@ final class WasiPropertiesValidator implements Validator {
         c.positive("watch-poll-interval", p.watchPollInterval());
         c.notNegative("drain-timeout", p.drainTimeout());
         c.notNegative("call-timeout", p.callTimeout());
+        c.check(p.cache().maxSize().toBytes() >= 0, "cache.max-size", p.cache().maxSize(), "must not be negative");
+        c.check(p.cache().memoryEntries() >= 0, "cache.memory-entries", p.cache().memoryEntries(), "must be 0 (none) or more");
+        c.check(p.cache().memoryMaxSize().toBytes() >= 0, "cache.memory-max-size", p.cache().memoryMaxSize(),
+                "must not be negative");
+        c.check(!p.deploy().probation().isNegative(), "deploy.probation", p.deploy().probation(), "must not be negative");
+        c.check(p.deploy().maxTraps() >= 1, "deploy.max-traps", p.deploy().maxTraps(), "must be at least 1");
+        c.check(p.quarantine().after() >= 0, "quarantine.after", p.quarantine().after(), "must be 0 (never) or more");
+        c.check(p.deadLetterTopic().isEmpty() || !p.deadLetterTopic().isBlank(), "dead-letter-topic", p.deadLetterTopic(),
+                "must be a topic, or empty for none");
         c.check(p.workerThreads() >= 0, "worker-threads", p.workerThreads(), "must be 0 (one per core) or more");
         c.check(p.subscriberThreads() >= 0, "subscriber-threads", p.subscriberThreads(), "must be 0 (one per core) or more");
         long memory = p.maxMemory().toBytes();
@@ -99,6 +110,30 @@ final class WasiPropertiesValidator implements Validator {
         });
         p.modules().forEach((name, m) -> c.check(m.http().poolSize() >= 1 && m.http().poolSize() <= HttpConfig.MAX_POOL_SIZE,
                 "modules[" + name + "].http.pool-size", m.http().poolSize(), "must be between 1 and " + HttpConfig.MAX_POOL_SIZE));
+        p.modules().forEach((name, m) -> {
+            patterns(c, "modules[" + name + "].publish", m.publish());
+            patterns(c, "modules[" + name + "].subscribe", m.subscribe());
+            patterns(c, "modules[" + name + "].broadcast", m.broadcast());
+        });
+    }
+
+    /** Each capability pattern must parse ({@link TopicPattern}). */
+    private void patterns(Checks c, String key, @Nullable List<String> patterns) {
+        if (patterns == null) {
+            return;
+        }
+        for (int i = 0; i < patterns.size(); i++) {
+            String pattern = patterns.get(i);
+            boolean ok;
+            try {
+                TopicPattern.of(pattern);
+                ok = true;
+            } catch (IllegalArgumentException e) {
+                ok = false;
+            }
+            c.check(ok, key + "[" + i + "]", pattern,
+                    "must be a topic pattern: dot-separated segments, '*' for one segment, a final '>' for the rest");
+        }
     }
 
     private final class Checks {

@@ -170,6 +170,40 @@ class WasiAutoConfigurationTests {
     }
 
     @Test
+    void theCompileCacheSettingsReachTheEngine() {
+        Path cacheDir = modules.resolveSibling("compile-cache");
+        runner().withPropertyValues("tinywasm.wasi.cache-dir=" + cacheDir, "tinywasm.wasi.cache.max-size=10MB",
+                "tinywasm.wasi.cache.memory-entries=3", "tinywasm.wasi.cache.memory-max-size=2MB").run(context -> {
+            io.github.tinywasm.wasi.deploy.CompileCacheConfig cache = context.getBean(WasiServer.class).config().compileCache();
+            assertThat(cache).isEqualTo(new io.github.tinywasm.wasi.deploy.CompileCacheConfig(cacheDir, 10L * 1024 * 1024, 3,
+                    2L * 1024 * 1024));
+        });
+        runner().run(context -> assertThat(context.getBean(WasiServer.class).config().compileCache())
+                .isEqualTo(io.github.tinywasm.wasi.deploy.CompileCacheConfig.DEFAULTS));
+    }
+
+    @Test
+    void capabilitiesReachTheEngineAndABadPatternStopsStartUp() {
+        runner().withPropertyValues("tinywasm.wasi.modules.users.publish=users.>,audit.*",
+                "tinywasm.wasi.modules.users.subscribe=users.requests", "tinywasm.wasi.modules.other.http.pool-size=2")
+                .run(context -> {
+                    WasiConfig config = context.getBean(WasiServer.class).config();
+                    io.github.tinywasm.wasi.policy.Capabilities users = config.capabilities("users");
+                    assertThat(users.allows(io.github.tinywasm.wasi.policy.Capabilities.Call.PUBLISH, "users.changed")).isTrue();
+                    assertThat(users.allows(io.github.tinywasm.wasi.policy.Capabilities.Call.PUBLISH, "audit.x")).isTrue();
+                    assertThat(users.allows(io.github.tinywasm.wasi.policy.Capabilities.Call.PUBLISH, "chat.in")).isFalse();
+                    assertThat(users.allows(io.github.tinywasm.wasi.policy.Capabilities.Call.SUBSCRIBE, "other")).isFalse();
+                    assertThat(users.allows(io.github.tinywasm.wasi.policy.Capabilities.Call.BROADCAST, "anything")).isTrue();
+                    assertThat(config.capabilities("other").unrestricted()).isTrue();
+                });
+        runner().withPropertyValues("tinywasm.wasi.modules.users.publish=users.>,bad..pattern").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("publish[1]")
+                    .hasMessageContaining("bad..pattern").hasMessageContaining("topic pattern");
+        });
+    }
+
+    @Test
     void maxModuleSizeReachesTheEngine() {
         runner().withPropertyValues("tinywasm.wasi.max-module-size=1MB")
                 .run(context -> assertThat(context.getBean(WasiServer.class).config().maxModuleSize()).isEqualTo(1024 * 1024));

@@ -2,7 +2,9 @@ package io.github.tinywasm.wasi.autoconfigure.actuate;
 
 import io.github.tinywasm.wasi.DropReason;
 import io.github.tinywasm.wasi.ModuleCounters;
+import io.github.tinywasm.wasi.LoadResult;
 import io.github.tinywasm.wasi.ModuleInfo;
+import io.github.tinywasm.wasi.ModuleValidation;
 import io.github.tinywasm.wasi.WasiModuleException;
 import io.github.tinywasm.wasi.WasiServer;
 import io.github.tinywasm.wasi.autoconfigure.ModulesLocation;
@@ -22,6 +24,7 @@ import java.util.Map;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
+import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
@@ -29,8 +32,9 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 
 /**
  * The {@code wasi} Actuator endpoint, independent of the technology that exposes it: {@code modules} lists the
- * modules keyed by name, {@code module(name)} shows one, {@code reload(name)} reloads one from its file and says how
- * that went. Over HTTP, {@link WasiEndpointWebExtension} turns the outcome of a reload into a status code. With
+ * modules keyed by name, {@code module(name)} shows one (with the SHA-256 of its serving and previous versions),
+ * {@code reload(name, force)} reloads one from its file, {@code operation(name, rollback|reload|validate)} rolls it
+ * back, reloads or validates it, {@code unload(name)} unloads it; each says how that went. Over HTTP, {@link WasiEndpointWebExtension} turns the outcome of a reload into a status code. With
  * build on change ({@code tinywasm.wasi.build.enabled}), a module's detail carries its build status, and a module
  * whose first build failed (so nothing of it loaded) is shown too, with the compiler's output.
  *
@@ -91,26 +95,116 @@ public class WasiEndpoint {
     }
 
     /**
-     * Reloads a module from its file (or loads {@code <modules folder>/<name>.wasm} when it is not loaded yet). A
-     * failed reload leaves the serving version in place.
+     * Reloads a module from its file (or loads {@code <modules folder>/<name>.wasm} when it is not loaded yet), unless
+     * the file holds the serving version's bytes ({@code UNCHANGED}). A failed reload leaves the serving version in
+     * place.
+     */
+    public ReloadOutcome reload(String name) {
+        return reload(name, null);
+    }
+
+    /**
+     * {@code POST /actuator/wasi/{name}}: reloads a module from its file (see {@link #reload(String)});
+     * {@code {"force": true}} swaps even when the file holds the serving version's bytes.
      */
     @WriteOperation
-    public ReloadOutcome reload(@Selector String name) {
+    public ReloadOutcome reload(@Selector String name, @Nullable Boolean force) {
         boolean loaded = server.module(name).isPresent();
         if (!loaded && !fileExists(name)) {
-            return new ReloadOutcome(name, ReloadOutcome.Result.NOT_FOUND, null, null, "no module named '" + name + "'");
+            return notFound(name);
         }
         if (location != null && location.readOnly()) {
-            return new ReloadOutcome(name, ReloadOutcome.Result.READ_ONLY, null, null, "module '" + name
-                    + "' comes from " + location.location() + ", which is read-only: it changes with the application");
+            return readOnly(name);
         }
         try {
-            return new ReloadOutcome(name, ReloadOutcome.Result.RELOADED, ModuleDescriptor.of(server.reload(name)), null, null);
+            LoadResult result = server.reload(name, Boolean.TRUE.equals(force));
+            ReloadOutcome.Result outcome = result.outcome() == LoadResult.Outcome.UNCHANGED ? ReloadOutcome.Result.UNCHANGED
+                    : ReloadOutcome.Result.RELOADED;
+            return new ReloadOutcome(name, outcome, ModuleDescriptor.of(result.module()), null, null, null);
         } catch (WasiModuleException e) {
-            return new ReloadOutcome(name, ReloadOutcome.Result.FAILED, null, e.kind().name(), e.getMessage());
+            return failed(name, e);
         } catch (IllegalArgumentException e) {
-            return new ReloadOutcome(name, ReloadOutcome.Result.NOT_FOUND, null, null, "no module named '" + name + "'");
+            return notFound(name);
         }
+    }
+
+    /**
+     * {@code POST /actuator/wasi/{name}/{operation}}: {@code reload} (as {@link #reload(String, Boolean)}),
+     * {@code rollback} (swap back to the previous version, kept compiled in memory) or {@code validate} (parse, link
+     * and compile the module's file; nothing is served).
+     */
+    @WriteOperation
+    public ReloadOutcome operation(@Selector String name, @Selector String operation, @Nullable Boolean force) {
+        return switch (operation) {
+            case "reload" -> reload(name, force);
+            case "rollback" -> rollback(name);
+            case "validate" -> validate(name);
+            default -> new ReloadOutcome(name, ReloadOutcome.Result.NOT_FOUND, null, null, null,
+                    "no operation '" + operation + "' (reload, rollback, validate)");
+        };
+    }
+
+    /** Swaps a module back to its previous version with the hot-swap protocol. */
+    public ReloadOutcome rollback(String name) {
+        if (server.module(name).isEmpty()) {
+            return notFound(name);
+        }
+        try {
+            LoadResult result = server.rollback(name);
+            return new ReloadOutcome(name, ReloadOutcome.Result.ROLLED_BACK, ModuleDescriptor.of(result.module()), null,
+                    null, null);
+        } catch (WasiModuleException e) {
+            return failed(name, e);
+        } catch (IllegalStateException e) {
+            return new ReloadOutcome(name, ReloadOutcome.Result.NO_PREVIOUS_VERSION, null, null, null, e.getMessage());
+        } catch (java.util.NoSuchElementException e) {
+            return notFound(name);
+        }
+    }
+
+    /** Parses, links and compiles a module's file without serving it. */
+    public ReloadOutcome validate(String name) {
+        if (server.module(name).isEmpty() && !fileExists(name)) {
+            return notFound(name);
+        }
+        try {
+            return new ReloadOutcome(name, ReloadOutcome.Result.VALID, null, server.validate(name), null, null);
+        } catch (WasiModuleException e) {
+            return failed(name, e);
+        } catch (IllegalArgumentException e) {
+            return notFound(name);
+        }
+    }
+
+    /**
+     * {@code DELETE /actuator/wasi/{name}}: unloads a module (it delivers what it accepted, drains and closes). Its
+     * file stays: with the folder watched, the module loads again when the file changes.
+     */
+    @DeleteOperation
+    public ReloadOutcome unload(@Selector String name) {
+        try {
+            return server.unload(name) ? new ReloadOutcome(name, ReloadOutcome.Result.UNLOADED, null, null, null, null)
+                    : notFound(name);
+        } catch (IllegalStateException e) {
+            return new ReloadOutcome(name, ReloadOutcome.Result.FAILED, null, null, "BUSY", e.getMessage());
+        }
+    }
+
+    private static ReloadOutcome notFound(String name) {
+        return new ReloadOutcome(name, ReloadOutcome.Result.NOT_FOUND, null, null, null, "no module named '" + name + "'");
+    }
+
+    private ReloadOutcome readOnly(String name) {
+        return new ReloadOutcome(name, ReloadOutcome.Result.READ_ONLY, null, null, null, "module '" + name
+                + "' comes from " + (location != null ? location.location() : "the class path")
+                + ", which is read-only: it changes with the application");
+    }
+
+    private static ReloadOutcome failed(String name, WasiModuleException e) {
+        // an I/O error names the file: the log has it, the response body does not show server paths
+        String error = e.kind() == WasiModuleException.Kind.IO ? "module '" + name + "': its file cannot be read (see the log)"
+                : e.getMessage();
+        return new ReloadOutcome(name, ReloadOutcome.Result.FAILED, null, null, e.kind().name(), error);
     }
 
     private boolean fileExists(String name) {
@@ -142,10 +236,12 @@ public class WasiEndpoint {
      *     change) whose first build has not produced a module
      * @param http how the module answers HTTP ({@code /m/{name}}): mode, middleware rule, pool, request counters
      * @param build the module's build status in development mode (detail only), or {@code null}
+     * @param sha256 hex SHA-256 of the serving version's bytes
+     * @param previousSha256 hex SHA-256 of the version a rollback returns to, or {@code null} if there is none
      */
     public record ModuleDescriptor(String name, String state, List<String> topics, @Nullable String file,
-            @Nullable String sha256, long size, @Nullable Instant loadedAt, @Nullable String engine,
-            @Nullable Long memoryBytes, @Nullable String lastError, @Nullable Instant lastErrorAt,
+            @Nullable String sha256, @Nullable String previousSha256, long size, @Nullable Instant loadedAt,
+            @Nullable String engine, @Nullable Long memoryBytes, @Nullable String lastError, @Nullable Instant lastErrorAt,
             boolean lastLoadFailed, int mailboxDepth, Counters counters, Http http, @Nullable GuestBuildStatus build)
             implements OperationResponseBody {
 
@@ -157,13 +253,13 @@ public class WasiEndpoint {
         }
 
         static ModuleDescriptor of(ModuleInfo m, @Nullable GuestBuildStatus build) {
-            return new ModuleDescriptor(m.name(), m.state().name(), m.topics(), m.file(), m.sha256(), m.size(),
+            return new ModuleDescriptor(m.name(), m.state().name(), m.topics(), m.file(), m.sha256(), m.previousSha256(), m.size(),
                     m.loadedAt(), m.engine(), m.memoryBytes(), m.lastError(), m.lastErrorAt(), m.lastLoadFailed(),
                     m.mailboxDepth(), Counters.of(m.counters()), Http.of(m.http()), build);
         }
 
         static ModuleDescriptor notLoaded(String name, GuestBuildStatus build) {
-            return new ModuleDescriptor(name, NOT_LOADED, List.of(), null, null, 0, null, null, null,
+            return new ModuleDescriptor(name, NOT_LOADED, List.of(), null, null, null, 0, null, null, null,
                     build.lastError(), build.lastFailureAt(), build.failed(), 0, Counters.NONE, Http.NONE, build);
         }
     }
@@ -172,13 +268,17 @@ public class WasiEndpoint {
      * A module's cumulative counters.
      *
      * @param dropped messages that did not reach the module, by reason ({@code mailboxFull}, {@code unsubscribed},
-     *     {@code noAllocator}, {@code closed}, {@code noMemory})
+     *     {@code noAllocator}, {@code closed}, {@code noMemory}, {@code quarantined})
      * @param callTimeMs time spent in guest calls, in milliseconds
+     * @param rollbacks swaps back to the previous version (asked for or by probation), counted in {@code swaps} too
+     * @param denied calls the module's capabilities refused
+     * @param deadLettered messages published to the dead-letter topic for it (failed on, or reached it quarantined)
      */
     public record Counters(long published, long broadcasts, long delivered, long errors, long traps, long timeouts,
-            Map<String, Long> dropped, long calls, double callTimeMs, long swaps, long failedLoads) {
+            Map<String, Long> dropped, long calls, double callTimeMs, long swaps, long failedLoads, long rollbacks, long denied,
+            long deadLettered) {
 
-        static final Counters NONE = of(new ModuleCounters(0, 0, 0, 0, 0, 0, Map.of(), 0, 0, 0, 0));
+        static final Counters NONE = of(new ModuleCounters(0, 0, 0, 0, 0, 0, Map.of(), 0, 0, 0, 0, 0, 0, 0));
 
         static Counters of(ModuleCounters c) {
             Map<String, Long> dropped = new LinkedHashMap<>();
@@ -186,7 +286,8 @@ public class WasiEndpoint {
                 dropped.put(camelCase(r.name()), c.dropped().getOrDefault(r, 0L));
             }
             return new Counters(c.published(), c.broadcasts(), c.delivered(), c.errors(), c.traps(), c.timeouts(),
-                    dropped, c.calls(), c.callNanos() / 1_000_000.0, c.swaps(), c.failedLoads());
+                    dropped, c.calls(), c.callNanos() / 1_000_000.0, c.swaps(), c.failedLoads(), c.rollbacks(), c.denied(),
+                    c.deadLettered());
         }
 
         private static String camelCase(String constant) {
@@ -224,24 +325,36 @@ public class WasiEndpoint {
     }
 
     /**
-     * How a reload went.
+     * How an operation on a module (reload, rollback, validate, unload) went.
      *
      * @param name the module
      * @param result what happened
-     * @param module the module after a successful reload, else {@code null}
-     * @param kind the kind of error ({@link WasiModuleException.Kind}) of a failed reload, else {@code null}
-     * @param error why it did not reload, else {@code null}
+     * @param module the module after a reload or rollback that happened (or found nothing to do), else {@code null}
+     * @param validation what a validation found, else {@code null}
+     * @param kind the kind of error ({@link WasiModuleException.Kind}) of a failed operation, else {@code null}
+     * @param error why it did not happen, else {@code null}
      */
-    public record ReloadOutcome(String name, Result result, @Nullable ModuleDescriptor module, @Nullable String kind,
-            @Nullable String error) implements OperationResponseBody {
+    public record ReloadOutcome(String name, Result result, @Nullable ModuleDescriptor module,
+            @Nullable ModuleValidation validation, @Nullable String kind, @Nullable String error)
+            implements OperationResponseBody {
 
-        /** What happened to a reload. */
+        /** What happened. */
         public enum Result {
             /** The module was reloaded and serves the file's version. */
             RELOADED,
-            /** The file could not be loaded; the serving version, if any, keeps serving. */
+            /** The file holds the serving version's bytes: nothing was done (reload with {@code force} to swap). */
+            UNCHANGED,
+            /** The module serves its previous version again. */
+            ROLLED_BACK,
+            /** The file parses, links and compiles (nothing was served). */
+            VALID,
+            /** The module was unloaded. */
+            UNLOADED,
+            /** The operation failed; the serving version, if any, keeps serving. */
             FAILED,
-            /** No such module, and no such file in the modules folder. */
+            /** A rollback of a module that has no previous version. */
+            NO_PREVIOUS_VERSION,
+            /** No such module (and no such file in the modules folder), or no such operation. */
             NOT_FOUND,
             /** The module comes from a read-only (class path) location. */
             READ_ONLY

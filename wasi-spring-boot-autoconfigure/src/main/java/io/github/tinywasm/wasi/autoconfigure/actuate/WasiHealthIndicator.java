@@ -16,7 +16,9 @@ import org.springframework.boot.health.contributor.Health;
  * ({@code lastLoadFailed}, {@code lastError}) and keeps the status UP. A module that failed to load and never
  * served ({@code FAILED}) is reported the same way and, by default, keeps the status UP too: one bad file must
  * not pull every node out of a load balancer while the other modules serve. With
- * {@code tinywasm.wasi.health.down-on-failed-module=true} it makes the status DOWN.
+ * {@code tinywasm.wasi.health.down-on-failed-module=true} it makes the status DOWN. A quarantined module
+ * ({@code QUARANTINED}: it failed on {@code quarantine.after} messages in a row) is listed with that state and counted
+ * in {@code quarantinedModules}; the status stays UP.
  */
 public class WasiHealthIndicator extends AbstractHealthIndicator {
 
@@ -41,6 +43,7 @@ public class WasiHealthIndicator extends AbstractHealthIndicator {
             return;
         }
         int failed = 0;
+        int quarantined = 0;
         Map<String, Object> modules = new LinkedHashMap<>();
         for (ModuleInfo m : server.modules()) {
             Map<String, Object> d = new LinkedHashMap<>();
@@ -53,11 +56,16 @@ public class WasiHealthIndicator extends AbstractHealthIndicator {
             modules.put(m.name(), d);
             if (m.state() == ModuleState.FAILED) {
                 failed++;
+            } else if (m.state() == ModuleState.QUARANTINED) {
+                quarantined++;
             }
         }
         (failed > 0 && downOnFailedModule ? builder.down() : builder.up()).withDetail("modules", modules);
         if (failed > 0) {
             builder.withDetail("failedModules", failed);
+        }
+        if (quarantined > 0) {
+            builder.withDetail("quarantinedModules", quarantined);
         }
     }
 }

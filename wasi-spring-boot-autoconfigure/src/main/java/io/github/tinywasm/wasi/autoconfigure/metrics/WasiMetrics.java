@@ -35,13 +35,15 @@ import org.springframework.beans.factory.DisposableBean;
  * <ul>
  *   <li>{@code wasi.messages.published}, {@code wasi.messages.delivered}, {@code wasi.messages.dropped}
  *       (reason), {@code wasi.messages.broadcast} (function counters, messages)
- *   <li>{@code wasi.guest.errors}, {@code wasi.guest.traps}, {@code wasi.guest.timeouts} (function counters)
+ *   <li>{@code wasi.guest.errors}, {@code wasi.guest.traps}, {@code wasi.guest.timeouts}, {@code wasi.guest.denied}
+ *       (function counters)
  *   <li>{@code wasi.http.requests}, {@code wasi.http.errors}, {@code wasi.http.rejected} (function counters: HTTP
  *       requests a module handled, failed, refused)
  *   <li>{@code wasi.guest.calls} (function timer: messages handled and time in the guest)
  *   <li>{@code wasi.mailbox.depth} (gauge, messages), {@code wasi.module.memory} (gauge, bytes)
  *   <li>{@code wasi.module.loads} (timer, outcome = success | failure: first loads of a module) and
  *       {@code wasi.module.swaps} (timer, outcome: hot swaps of a serving module)
+ *   <li>{@code wasi.module.rollbacks} (counter, cause = manual | probation: swaps back to the previous version)
  *   <li>{@code wasi.bus.published} (function counter: every message on the bus)
  *   <li>{@code wasi.subscriber.messages.dropped} (function counter, reason = mailbox-full | closed: messages that did
  *       not reach a Java subscriber, the event bridge included; not tagged by module)
@@ -141,6 +143,11 @@ public class WasiMetrics implements MeterBinder, DisposableBean {
                 ModuleCounters::traps));
         meters.add(counter(r, "wasi.guest.timeouts", "Guest calls interrupted after the call timeout", tags, null,
                 module, ModuleCounters::timeouts));
+        meters.add(counter(r, "wasi.messages.dead-lettered", "Messages published to the dead-letter topic for the module: "
+                + "those it failed on, and those that reached it while quarantined", tags, BaseUnits.MESSAGES, module,
+                ModuleCounters::deadLettered));
+        meters.add(counter(r, "wasi.guest.denied", "Calls the module's capabilities refused (each trapped the call)",
+                tags, null, module, ModuleCounters::denied));
         meters.add(httpCounter(r, "wasi.http.requests", "HTTP requests the module was asked to handle", tags, module,
                 HttpInfo::requests));
         meters.add(httpCounter(r, "wasi.http.errors", "HTTP requests that failed with an error of the module", tags,
@@ -178,7 +185,7 @@ public class WasiMetrics implements MeterBinder, DisposableBean {
         return server.module(module).map(ModuleInfo::counters).orElse(EMPTY);
     }
 
-    private static final ModuleCounters EMPTY = new ModuleCounters(0, 0, 0, 0, 0, 0, Map.of(), 0, 0, 0, 0);
+    private static final ModuleCounters EMPTY = new ModuleCounters(0, 0, 0, 0, 0, 0, Map.of(), 0, 0, 0, 0, 0, 0, 0);
 
     private synchronized void loaded(String module, boolean swap, Duration took, String outcome) {
         MeterRegistry r = registry;
@@ -196,6 +203,23 @@ public class WasiMetrics implements MeterBinder, DisposableBean {
             meters.add(timer);
         }
         timer.record(took);
+    }
+
+    private synchronized void rolledBack(String module, boolean automatic) {
+        MeterRegistry r = registry;
+        if (r == null) {
+            return;
+        }
+        bindModule(module);
+        io.micrometer.core.instrument.Counter counter = io.micrometer.core.instrument.Counter.builder("wasi.module.rollbacks")
+                .description("Swaps back to a module's previous version: asked for, or by its probation")
+                .tags(MODULE, module, "cause", automatic ? "probation" : "manual")
+                .register(r);
+        List<Meter> meters = modules.get(module);
+        if (meters != null && !meters.contains(counter)) {
+            meters.add(counter);
+        }
+        counter.increment();
     }
 
     private synchronized void unloaded(String module) {
@@ -221,6 +245,11 @@ public class WasiMetrics implements MeterBinder, DisposableBean {
         @Override
         public void moduleLoadFailed(String module, boolean swap, Duration took, WasiModuleException error) {
             loaded(module, swap, took, "failure");
+        }
+
+        @Override
+        public void moduleRolledBack(String module, boolean automatic, String fromSha256, String toSha256, String reason) {
+            rolledBack(module, automatic);
         }
 
         @Override

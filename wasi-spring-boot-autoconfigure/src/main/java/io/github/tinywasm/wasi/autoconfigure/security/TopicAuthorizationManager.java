@@ -1,10 +1,10 @@
 package io.github.tinywasm.wasi.autoconfigure.security;
 
 import io.github.tinywasm.wasi.autoconfigure.websocket.TopicAccessRequest;
+import io.github.tinywasm.wasi.bus.TopicPattern;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.springframework.security.authorization.AuthenticatedAuthorizationManager;
 import org.springframework.security.authorization.AuthorityAuthorizationManager;
@@ -28,8 +28,9 @@ import org.springframework.security.core.Authentication;
  * }
  * }</pre>
  *
- * <p>Patterns are dot-separated segments: {@code *} matches one segment, {@code >} (last) matches one or more; any
- * other segment matches itself. Immutable and thread-safe once built.
+ * <p>Patterns are the engine's {@link TopicPattern}s (the same as module capabilities): dot-separated segments,
+ * {@code *} matches one segment, {@code >} (last) matches one or more; any other segment matches itself. Immutable and
+ * thread-safe once built.
  */
 public final class TopicAuthorizationManager implements AuthorizationManager<TopicAccessRequest> {
 
@@ -47,7 +48,7 @@ public final class TopicAuthorizationManager implements AuthorizationManager<Top
     public @Nullable AuthorizationResult authorize(Supplier<? extends @Nullable Authentication> authentication,
             TopicAccessRequest request) {
         for (Rule rule : rules) {
-            if (rule.pattern().matcher(request.topic()).matches()) {
+            if (rule.pattern().matches(request.topic())) {
                 return rule.manager().authorize(authentication, request);
             }
         }
@@ -56,32 +57,10 @@ public final class TopicAuthorizationManager implements AuthorizationManager<Top
 
     /** Whether {@code pattern} matches {@code topic}; see the class comment for the syntax. */
     static boolean matches(String pattern, String topic) {
-        return compile(pattern).matcher(topic).matches();
+        return TopicPattern.of(pattern).matches(topic);
     }
 
-    private static Pattern compile(String pattern) {
-        String[] segments = pattern.split("\\.", -1);
-        StringBuilder regex = new StringBuilder();
-        for (int i = 0; i < segments.length; i++) {
-            String segment = segments[i];
-            if (i > 0) {
-                regex.append("\\.");
-            }
-            if (segment.equals(">") && i == segments.length - 1) {
-                regex.append("[^.]+(\\.[^.]+)*");
-            } else if (segment.equals("*")) {
-                regex.append("[^.]+");
-            } else if (segment.isEmpty() || segment.contains("*") || segment.contains(">")) {
-                throw new IllegalArgumentException("bad topic pattern '" + pattern
-                        + "': use dot-separated segments, '*' for one segment and a final '>' for the rest");
-            } else {
-                regex.append(Pattern.quote(segment));
-            }
-        }
-        return Pattern.compile(regex.toString());
-    }
-
-    private record Rule(Pattern pattern, AuthorizationManager<TopicAccessRequest> manager) {}
+    private record Rule(TopicPattern pattern, AuthorizationManager<TopicAccessRequest> manager) {}
 
     /** Builds a {@link TopicAuthorizationManager}: rules in order, the first match decides. */
     public static final class Builder {
@@ -92,16 +71,16 @@ public final class TopicAuthorizationManager implements AuthorizationManager<Top
 
         /** Rules for topics matching any of {@code patterns}. */
         public Access topics(String... patterns) {
-            List<Pattern> compiled = new ArrayList<>();
+            List<TopicPattern> compiled = new ArrayList<>();
             for (String p : patterns) {
-                compiled.add(compile(p));
+                compiled.add(TopicPattern.of(p));
             }
             return new Access(this, compiled);
         }
 
         /** Rule for every topic no earlier rule matched. */
         public Access anyTopic() {
-            return new Access(this, List.of(Pattern.compile(".+")));
+            return new Access(this, List.of(TopicPattern.any()));
         }
 
         public TopicAuthorizationManager build() {
@@ -113,9 +92,9 @@ public final class TopicAuthorizationManager implements AuthorizationManager<Top
     public static final class Access {
 
         private final Builder builder;
-        private final List<Pattern> patterns;
+        private final List<TopicPattern> patterns;
 
-        private Access(Builder builder, List<Pattern> patterns) {
+        private Access(Builder builder, List<TopicPattern> patterns) {
             this.builder = builder;
             this.patterns = patterns;
         }
@@ -146,7 +125,7 @@ public final class TopicAuthorizationManager implements AuthorizationManager<Top
 
         /** Any {@link AuthorizationManager}, for example one that looks at the request's headers or address. */
         public Builder access(AuthorizationManager<TopicAccessRequest> manager) {
-            for (Pattern p : patterns) {
+            for (TopicPattern p : patterns) {
                 builder.rules.add(new Rule(p, manager));
             }
             return builder;

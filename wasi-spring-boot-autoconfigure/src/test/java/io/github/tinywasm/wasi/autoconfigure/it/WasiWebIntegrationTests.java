@@ -136,7 +136,7 @@ class WasiWebIntegrationTests {
         assertThat(list.statusCode()).isEqualTo(200);
         assertThat(list.body()).contains("\"modules\":{", "\"feed\":{\"name\":\"feed\"", "\"state\":\"SERVING\"",
                 "\"topics\":[\"a-in\"]", "\"sha256\":\"", "\"mailboxDepth\":", "\"delivered\":",
-                "\"dropped\":{\"mailboxFull\":0,\"unsubscribed\":0,\"noAllocator\":0,\"closed\":0,\"noMemory\":0,\"noHandler\":0}")
+                "\"dropped\":{\"mailboxFull\":0,\"unsubscribed\":0,\"noAllocator\":0,\"closed\":0,\"noMemory\":0,\"noHandler\":0,\"quarantined\":0}")
                 .doesNotContain("mailbox-full");
 
         HttpResponse<String> one = get("/actuator/wasi/other");
@@ -149,11 +149,16 @@ class WasiWebIntegrationTests {
         assertThat(unknown.statusCode()).isEqualTo(404);
         assertThat(unknown.body()).contains("no module named 'nosuchmodule'").doesNotContain(modules.toString()).doesNotContain(".wasm");
 
-        HttpResponse<String> reload = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/wasi/other"))
+        HttpResponse<String> unchanged = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/wasi/other"))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
                 HttpResponse.BodyHandlers.ofString());
+        assertThat(unchanged.statusCode()).isEqualTo(200);
+        assertThat(unchanged.body()).contains("\"name\":\"other\"", "\"result\":\"UNCHANGED\"", "\"swaps\":0");
+        HttpResponse<String> reload = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/wasi/other"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"force\":true}")).build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(reload.statusCode()).isEqualTo(200);
-        assertThat(reload.body()).contains("\"name\":\"other\"", "\"swaps\":1");
+        assertThat(reload.body()).contains("\"name\":\"other\"", "\"result\":\"RELOADED\"", "\"swaps\":1");
 
         HttpResponse<String> health = get("/actuator/health");
         assertThat(health.statusCode()).isEqualTo(200);

@@ -87,6 +87,35 @@ class WasiSecurityTests {
     }
 
     @Test
+    void theDeployOperationsNeedTheAdminRoleAndTheCsrfToken() throws Exception {
+        // over real HTTP with the admin's credentials but no CSRF token: refused, whatever the operation
+        java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+        String basic = "Basic " + Base64.getEncoder().encodeToString("admin:admin-pw".getBytes(StandardCharsets.UTF_8));
+        for (String[] op : new String[][] {{"POST", "/actuator/wasi/relay/rollback"}, {"POST", "/actuator/wasi/relay/reload"},
+                {"POST", "/actuator/wasi/relay/validate"}, {"DELETE", "/actuator/wasi/relay"}}) {
+            java.net.http.HttpResponse<String> response = client.send(java.net.http.HttpRequest
+                    .newBuilder(java.net.URI.create("http://localhost:" + port + op[1])).header("Authorization", basic)
+                    .header("Content-Type", "application/json")
+                    .method(op[0], java.net.http.HttpRequest.BodyPublishers.ofString("{}")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            // the CSRF filter refuses it (403); its error page then answers 401 to this session-less client
+            assertThat(response.statusCode()).as(op[0] + " " + op[1]).isIn(401, 403);
+        }
+        io.github.tinywasm.wasi.WasiServer server = context.getBean(io.github.tinywasm.wasi.WasiServer.class);
+        assertThat(server.module("relay")).as("the DELETE did not happen").isPresent();
+        assertThat(server.module("relay").orElseThrow().counters().swaps()).as("the reload did not happen").isZero();
+
+        mvc.perform(post("/actuator/wasi/relay/validate").contentType(MediaType.APPLICATION_JSON).content("{}")
+                .with(user("user").roles("USER")).with(csrf())).andExpect(status().isForbidden());
+        mvc.perform(post("/actuator/wasi/relay/validate").contentType(MediaType.APPLICATION_JSON).content("{}")
+                .with(user("admin").roles("ADMIN")).with(csrf())).andExpect(status().isOk());
+        mvc.perform(post("/actuator/wasi/relay/rollback").contentType(MediaType.APPLICATION_JSON).content("{}")
+                .with(user("admin").roles("ADMIN")).with(csrf())).andExpect(status().isConflict()); // no previous version
+        mvc.perform(post("/actuator/wasi/relay/reload").contentType(MediaType.APPLICATION_JSON).content("{\"force\":true}")
+                .with(user("admin").roles("ADMIN")).with(csrf())).andExpect(status().isOk());
+    }
+
+    @Test
     void webSocketHandshakesAreAuthenticatedAndTopicsAuthorised() throws Exception {
         assertThat(handshake("public.news", null)).startsWith("HTTP/1.1 401");
         assertThat(handshake("public.news", "user:wrong")).startsWith("HTTP/1.1 401");
