@@ -29,9 +29,10 @@ import org.slf4j.LoggerFactory;
  *     {@link #pathInModule}, that none of its {@code http.paths} matches): 403 naming the module and the path, before
  *     any guest runs (no middleware either), counted in the module's {@code denied} counter and logged, once per
  *     module and reason every {@value #DENIAL_LOG_INTERVAL_SECONDS} seconds at most;
- * <li>every middleware whose rule matches {@code name} and whose HTTP is enabled runs first, in {@link HttpMiddleware#ORDER}: the first that
- *     answers ends the pipeline with its response; one that fails is logged (and counted) and the pipeline goes on, as in
- *     the original; the headers a middleware sets ({@code http_request_set_header}) reach the modules after it;
+ * <li>every middleware whose rule matches {@code name} runs first, in {@link HttpMiddleware#ORDER} (one whose HTTP is
+ *     disabled is skipped, as if it had no rule): the first that answers ends the pipeline with its response; one that
+ *     fails is logged (and counted) and the pipeline goes on, as in the original; the headers a middleware sets
+ *     ({@code http_request_set_header}) reach the modules after it;
  * <li>then the target answers: its response; 204 when it replies nothing; 500 naming the module and the error when it
  *     traps or breaks the ABI; 504 past the call timeout.
  * </ol>

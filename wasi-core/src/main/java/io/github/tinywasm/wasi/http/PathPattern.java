@@ -4,11 +4,12 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A pattern of request paths within a module ({@code /users/42} for {@code /m/users/users/42}... relative to
- * {@code {http.path}/{name}}): {@code /}-separated segments, where {@code *} matches exactly one segment, a final
+ * A pattern of request paths within a module, relative to {@code {http.path}/{name}} ({@code /api/v1} for
+ * {@code /m/users/api/v1}): {@code /}-separated segments, where {@code *} matches exactly one segment, a final
  * {@code **} matches the rest (zero or more segments) and any other segment matches itself ({@code /users/*},
- * {@code /api/**}); {@code /} alone matches the module's root. The sibling of {@link io.github.tinywasm.wasi.bus.TopicPattern},
- * in the same style, for paths: a module's {@code http.paths} capability uses it.
+ * {@code /api/**}); {@code /} alone matches the module's root. The sibling of
+ * {@link io.github.tinywasm.wasi.bus.TopicPattern}, in the same style, for paths: a module's {@code http.paths}
+ * capability uses it.
  *
  * <p>Paths are matched as the guest will see them, so nothing ambiguous gets through a narrow pattern: one trailing
  * {@code /} is ignored ({@code /users/} is {@code /users}), and a path with an empty segment ({@code //}) or a
