@@ -18,7 +18,8 @@ import java.util.Map;
  * @param failedLoads loads or swaps that failed
  * @param deadLettered messages published to the dead-letter topic on the module's behalf: those it trapped or timed
  *     out on, and those that reached it while it was quarantined
- * @param denied calls refused by the module's capabilities (each trapped the guest's call)
+ * @param denied calls and HTTP requests refused by the module's capabilities (a refused call trapped the guest's call; a
+ *     refused request was answered 403 before any guest ran)
  * @param rollbacks swaps back to the previous version, asked for or automatic (probation); counted in {@code swaps}
  *     too
  */

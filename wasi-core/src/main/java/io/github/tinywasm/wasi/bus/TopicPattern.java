@@ -6,8 +6,9 @@ import java.util.Objects;
 /**
  * A pattern of topics, in the syntax of NATS subjects: dot-separated segments, where {@code *} matches exactly one
  * segment, a final {@code >} matches one or more, and any other segment matches itself ({@code orders.*.created},
- * {@code audit.>}). {@link #any()} matches every topic. The one matcher of the project: module capabilities and the
- * Spring Security {@code TopicAuthorizationManager} both use it.
+ * {@code audit.>}). {@link #any()} matches every topic. The one topic matcher of the project: module capabilities and the
+ * Spring Security {@code TopicAuthorizationManager} both use it ({@link io.github.tinywasm.wasi.http.PathPattern} is its
+ * sibling for request paths).
  *
  * <p>Immutable and thread-safe; {@link #matches} allocates nothing.
  */

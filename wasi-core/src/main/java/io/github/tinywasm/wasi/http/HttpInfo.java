@@ -1,5 +1,6 @@
 package io.github.tinywasm.wasi.http;
 
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -16,9 +17,17 @@ import org.jspecify.annotations.Nullable;
  * @param errors those that failed with an error of the module: trap, call timeout, a bad {@code http_*} call, a response
  *     over the maximum size (answered 500 or 504; for a middleware the pipeline went on)
  * @param rejected requests refused because its mailbox was full (answered 503 with {@code Retry-After})
+ * @param enabled whether the module receives HTTP at all ({@code modules.<name>.http.enabled}); when not, requests to
+ *     it are answered 403 and it is left out of every middleware pipeline
+ * @param paths the path patterns it may be asked for as a target ({@code modules.<name>.http.paths}, relative to
+ *     {@code {http.path}/{name}}), as written; {@code null}: any path
  */
 public record HttpInfo(HttpMode mode, @Nullable String middleware, @Nullable String ruleSource, int order, int poolSize, long requests,
-        long errors, long rejected) {
+        long errors, long rejected, boolean enabled, @Nullable List<String> paths) {
+
+    public HttpInfo {
+        paths = paths != null ? List.copyOf(paths) : null;
+    }
 
     /** Whether the module is a middleware (and so never a target). */
     public boolean isMiddleware() {

@@ -23,6 +23,7 @@ import io.github.tinywasm.wasi.http.HttpRule;
 import io.github.tinywasm.wasi.http.PipelineStep;
 import io.github.tinywasm.wasi.policy.Capabilities;
 import io.github.tinywasm.wasi.policy.DeadLetters;
+import io.github.tinywasm.wasi.policy.HttpAccess;
 import io.github.tinywasm.wasi.policy.Quarantine;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -934,6 +935,22 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         denied.increment();
     }
 
+    /** The HTTP requests the module may receive (its configured capabilities; they do not change while it runs). */
+    public HttpAccess httpAccess() {
+        return config.capabilities(name).http();
+    }
+
+    /**
+     * Counts an HTTP request its capabilities refused ({@link io.github.tinywasm.wasi.http.GuestHttpDispatcher} answered
+     * it 403 before any guest ran), with the bus calls they refused: one {@code denied} counter per module.
+     *
+     * @return the module's denials so far, for a log line
+     */
+    public long deniedHttp() {
+        denied.increment();
+        return denied.sum();
+    }
+
     // ---- inspection ---------------------------------------------------------------------------------------
 
     /** Messages dropped because the slot was closed with them still queued, or reached it after it closed. */
@@ -966,9 +983,10 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
                 errors.sum(), traps.sum(), timeouts.sum(), drops, calls.sum(), callNanos.sum(), swaps.sum(),
                 failedLoads.sum(), rollbacks.sum(), denied.sum(), deadLettered.sum());
         HttpMiddleware mw = m != null && v != null ? v.middleware() : null;
+        HttpAccess access = httpAccess();
         HttpInfo http = new HttpInfo(m != null ? m.httpMode() : HttpMode.NONE, mw != null ? mw.rule().text() : null,
                 mw != null && v != null ? v.ruleSource() : null, mw != null ? mw.order() : 0, pool.size(), httpRequests.sum(),
-                httpErrors.sum(), httpRejected.sum());
+                httpErrors.sum(), httpRejected.sum(), access.enabled(), access.pathTexts());
         ModuleState shown = state == ModuleState.SERVING && quarantine.active() ? ModuleState.QUARANTINED : state;
         return new ModuleInfo(name, shown, m != null ? List.copyOf(m.topics()) : List.of(),
                 v != null && v.file() != null ? v.file().toString() : null,

@@ -4,23 +4,32 @@ import io.github.tinywasm.wasi.bus.TopicPattern;
 import java.util.List;
 
 /**
- * What one module may do on the bus: the topics it may publish to, subscribe to and broadcast to WebSocket clients
- * on, as {@link TopicPattern}s ({@code tinywasm.wasi.modules.<name>.publish|subscribe|broadcast}). {@code null} for a
- * call means "any topic" (the default, the original's behaviour); an empty list means none.
+ * What one module may do: the topics it may publish to, subscribe to and broadcast to WebSocket clients on, as
+ * {@link TopicPattern}s ({@code tinywasm.wasi.modules.<name>.publish|subscribe|broadcast}), and the HTTP it may
+ * receive ({@link HttpAccess}, {@code tinywasm.wasi.modules.<name>.http.enabled|paths}). {@code null} for a call means
+ * "any topic" (the default, the original's behaviour); an empty list means none.
  *
  * @param publish patterns of topics it may {@code publish} to, or {@code null} for any
  * @param subscribe patterns of topics it may {@code subscribe} to, or {@code null} for any
  * @param broadcast patterns of topics it may {@code ws_broadcast} to, or {@code null} for any
+ * @param http the HTTP requests it may receive
  */
-public record Capabilities(List<TopicPattern> publish, List<TopicPattern> subscribe, List<TopicPattern> broadcast) {
+public record Capabilities(List<TopicPattern> publish, List<TopicPattern> subscribe, List<TopicPattern> broadcast,
+        HttpAccess http) {
 
     /** Everything allowed. */
-    public static final Capabilities ALL = new Capabilities(null, null, null);
+    public static final Capabilities ALL = new Capabilities(null, null, null, HttpAccess.ALL);
 
     public Capabilities {
         publish = publish != null ? List.copyOf(publish) : null;
         subscribe = subscribe != null ? List.copyOf(subscribe) : null;
         broadcast = broadcast != null ? List.copyOf(broadcast) : null;
+        http = http != null ? http : HttpAccess.ALL;
+    }
+
+    /** Bus capabilities, any HTTP. */
+    public Capabilities(List<TopicPattern> publish, List<TopicPattern> subscribe, List<TopicPattern> broadcast) {
+        this(publish, subscribe, broadcast, HttpAccess.ALL);
     }
 
     /**
@@ -30,6 +39,11 @@ public record Capabilities(List<TopicPattern> publish, List<TopicPattern> subscr
      */
     public static Capabilities of(List<String> publish, List<String> subscribe, List<String> broadcast) {
         return new Capabilities(parse(publish), parse(subscribe), parse(broadcast));
+    }
+
+    /** These capabilities with other HTTP access. */
+    public Capabilities withHttp(HttpAccess http) {
+        return new Capabilities(publish, subscribe, broadcast, http);
     }
 
     private static List<TopicPattern> parse(List<String> patterns) {
@@ -84,6 +98,6 @@ public record Capabilities(List<TopicPattern> publish, List<TopicPattern> subscr
 
     /** Whether everything is allowed. */
     public boolean unrestricted() {
-        return publish == null && subscribe == null && broadcast == null;
+        return publish == null && subscribe == null && broadcast == null && http.unrestricted();
     }
 }

@@ -6,6 +6,7 @@ import io.github.tinywasm.wasi.WasiConfig;
 import io.github.tinywasm.wasi.deploy.CompileCacheConfig;
 import io.github.tinywasm.wasi.deploy.ProbationConfig;
 import io.github.tinywasm.wasi.policy.Capabilities;
+import io.github.tinywasm.wasi.policy.HttpAccess;
 import io.github.tinywasm.wasi.policy.PoisonConfig;
 import io.github.tinywasm.wasi.http.HttpConfig;
 import java.nio.file.Path;
@@ -326,7 +327,7 @@ public record WasiProperties(
 
         /** The engine's capabilities these settings describe. */
         public Capabilities capabilities() {
-            return Capabilities.of(publish, subscribe, broadcast);
+            return Capabilities.of(publish, subscribe, broadcast).withHttp(http.access());
         }
     }
 
@@ -335,8 +336,20 @@ public record WasiProperties(
      *
      * @param poolSize Instances of the serving version that answer HTTP requests in parallel (for stateless handlers;
      *     each has its own memory); bus messages still go to the one serving instance. 1 to 64.
+     * @param enabled Whether the module receives HTTP requests at all. False: requests to it are answered 403 before
+     *     any guest runs (counted as denied), and it is skipped as a middleware.
+     * @param paths Paths within the module (after PATH/NAME) it may be asked for, as patterns: '/'-separated segments
+     *     starting with '/', "*" one segment, a final "**" the rest (zero or more segments). Unset: any path. A request
+     *     to another path is answered 403 before any guest runs and counted as denied.
      */
-    public record ModuleHttp(@DefaultValue("1") int poolSize) {}
+    public record ModuleHttp(@DefaultValue("1") int poolSize, @DefaultValue("true") boolean enabled,
+            @Nullable List<String> paths) {
+
+        /** The engine's HTTP access these settings describe. */
+        public HttpAccess access() {
+            return HttpAccess.of(enabled, paths);
+        }
+    }
 
     /** Each configured module's capabilities, by module name (modules without any are left out: they may do all). */
     public Map<String, Capabilities> capabilities() {
@@ -360,7 +373,8 @@ public record WasiProperties(
                 pools.put(name, m.http().poolSize());
             }
         });
-        return new HttpConfig(http.maxRequestSize().toBytes(), http.maxResponseSize().toBytes(), middleware, pools);
+        return new HttpConfig(http.maxRequestSize().toBytes(), http.maxResponseSize().toBytes(), middleware, pools,
+                http.path());
     }
 
     /** The engine configuration these properties describe, modules read from {@code modulesFolder} (or none). */

@@ -4,6 +4,7 @@ import io.github.tinywasm.wasi.WasiConfig;
 import io.github.tinywasm.wasi.autoconfigure.cluster.TopicPatterns;
 import io.github.tinywasm.wasi.bus.TopicPattern;
 import io.github.tinywasm.wasi.http.HttpConfig;
+import io.github.tinywasm.wasi.http.PathPattern;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
@@ -114,7 +115,27 @@ final class WasiPropertiesValidator implements Validator {
             patterns(c, "modules[" + name + "].publish", m.publish());
             patterns(c, "modules[" + name + "].subscribe", m.subscribe());
             patterns(c, "modules[" + name + "].broadcast", m.broadcast());
+            paths(c, "modules[" + name + "].http.paths", m.http().paths());
         });
+    }
+
+    /** Each HTTP path pattern must parse ({@link PathPattern}). */
+    private void paths(Checks c, String key, @Nullable List<String> patterns) {
+        if (patterns == null) {
+            return;
+        }
+        for (int i = 0; i < patterns.size(); i++) {
+            String pattern = patterns.get(i);
+            boolean ok;
+            try {
+                PathPattern.of(pattern);
+                ok = true;
+            } catch (IllegalArgumentException e) {
+                ok = false;
+            }
+            c.check(ok, key + "[" + i + "]", pattern, "must be a path pattern: '/'-separated segments starting with '/',"
+                    + " '*' for one segment, a final '**' for the rest (no empty, '.' or '..' segment)");
+        }
     }
 
     /** Each capability pattern must parse ({@link TopicPattern}). */

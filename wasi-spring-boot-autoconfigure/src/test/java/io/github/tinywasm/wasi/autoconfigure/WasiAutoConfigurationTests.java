@@ -204,6 +204,37 @@ class WasiAutoConfigurationTests {
     }
 
     @Test
+    void theHttpCapabilityReachesTheEngineAndEveryBadPathPatternIsReportedAtOnce() {
+        runner().withPropertyValues("tinywasm.wasi.modules.users.http.paths=/api/**,/users/*",
+                "tinywasm.wasi.modules.echo.http.enabled=false").run(context -> {
+                    WasiConfig config = context.getBean(WasiServer.class).config();
+                    io.github.tinywasm.wasi.policy.HttpAccess users = config.capabilities("users").http();
+                    assertThat(users.enabled()).isTrue();
+                    assertThat(users.pathTexts()).containsExactly("/api/**", "/users/*");
+                    assertThat(users.allows("/api/v1")).isTrue();
+                    assertThat(users.allows("/admin")).isFalse();
+                    assertThat(config.capabilities("echo").http().enabled()).isFalse();
+                    assertThat(config.capabilities("echo").unrestricted()).isFalse();
+                    assertThat(config.capabilities("other").http().unrestricted()).isTrue();
+                    assertThat(config.http().basePath()).isEqualTo("/m");
+                });
+        runner().withPropertyValues("tinywasm.wasi.http.path=/guests", "tinywasm.wasi.modules.users.http.paths=/x")
+                .run(context -> assertThat(context.getBean(WasiServer.class).config().http().basePath()).isEqualTo("/guests"));
+        runner().withPropertyValues("tinywasm.wasi.modules.users.http.paths=/ok,api/x,/a//b",
+                "tinywasm.wasi.modules.chat.http.paths[0]=/**/x", "tinywasm.wasi.modules.users.publish=bad..topic")
+                .run(context -> {
+                    assertThat(context).hasFailed();
+                    assertThat(context.getStartupFailure()).rootCause()
+                            .hasMessageContaining("modules[users].http.paths[1]").hasMessageContaining("api/x")
+                            .hasMessageContaining("modules[users].http.paths[2]").hasMessageContaining("/a//b")
+                            .hasMessageContaining("modules[chat].http.paths[0]").hasMessageContaining("/**/x")
+                            .hasMessageContaining("modules[users].publish[0]").hasMessageContaining("path pattern")
+                            .satisfies(e -> assertThat(e.getMessage()).doesNotContain("paths[0]=/ok")
+                                    .doesNotContain("modules[users].http.paths[0]"));
+                });
+    }
+
+    @Test
     void maxModuleSizeReachesTheEngine() {
         runner().withPropertyValues("tinywasm.wasi.max-module-size=1MB")
                 .run(context -> assertThat(context.getBean(WasiServer.class).config().maxModuleSize()).isEqualTo(1024 * 1024));

@@ -312,15 +312,19 @@ public class WasiEndpoint {
      * @param requests requests it was asked to handle (as target or middleware)
      * @param errors those that failed with an error of the module (500, 504)
      * @param rejected those refused because its mailbox was full (503)
+     * @param enabled whether it receives HTTP at all ({@code modules.<name>.http.enabled}; false: 403, and skipped as
+     *     a middleware)
+     * @param paths the path patterns it may be asked for ({@code modules.<name>.http.paths}, within
+     *     {@code {http.path}/{name}}), as written; {@code null}: any path (others are answered 403, counted as denied)
      */
     public record Http(String mode, @Nullable String middleware, @Nullable String ruleSource, int order, int poolSize,
-            long requests, long errors, long rejected) {
+            long requests, long errors, long rejected, boolean enabled, @Nullable List<String> paths) {
 
-        static final Http NONE = new Http(HttpMode.NONE.tag(), null, null, 0, 1, 0, 0, 0);
+        static final Http NONE = new Http(HttpMode.NONE.tag(), null, null, 0, 1, 0, 0, 0, true, null);
 
         static Http of(HttpInfo h) {
             return new Http(h.mode().tag(), h.middleware(), h.ruleSource(), h.order(), h.poolSize(), h.requests(),
-                    h.errors(), h.rejected());
+                    h.errors(), h.rejected(), h.enabled(), h.paths());
         }
     }
 

@@ -146,8 +146,8 @@ public class WasiMetrics implements MeterBinder, DisposableBean {
         meters.add(counter(r, "wasi.messages.dead-lettered", "Messages published to the dead-letter topic for the module: "
                 + "those it failed on, and those that reached it while quarantined", tags, BaseUnits.MESSAGES, module,
                 ModuleCounters::deadLettered));
-        meters.add(counter(r, "wasi.guest.denied", "Calls the module's capabilities refused (each trapped the call)",
-                tags, null, module, ModuleCounters::denied));
+        meters.add(counter(r, "wasi.guest.denied",
+                "Calls and HTTP requests the module's capabilities refused (a call trapped; a request got 403)", tags, null, module, ModuleCounters::denied));
         meters.add(httpCounter(r, "wasi.http.requests", "HTTP requests the module was asked to handle", tags, module,
                 HttpInfo::requests));
         meters.add(httpCounter(r, "wasi.http.errors", "HTTP requests that failed with an error of the module", tags,

@@ -99,7 +99,7 @@ class GuestHttpServerTests {
         get("/m/users/1");
         String users = get("/actuator/wasi/users").body();
         assertThat(users).contains("\"http\":{\"mode\":\"compatible\",\"order\":0,\"poolSize\":2,\"requests\":1,"
-                + "\"errors\":0,\"rejected\":0}");
+                + "\"errors\":0,\"rejected\":0,\"enabled\":true}");
         String logger = get("/actuator/wasi/logger").body();
         assertThat(logger).contains("\"mode\":\"compatible\",\"middleware\":\"*\",\"ruleSource\":\"" + modules.resolve("logger/rule.txt"));
         assertThat(get("/actuator/wasi").body()).contains("\"users\":{").contains("\"mode\":\"compatible\"");
