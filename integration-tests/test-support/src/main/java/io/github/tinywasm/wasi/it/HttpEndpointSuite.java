@@ -89,6 +89,27 @@ public abstract class HttpEndpointSuite {
                     (if (i32.or (local.get $p) (i32.ne (local.get $l) (i32.const 12))) (then unreachable))
                     (i32.const 0)))
                 """));
+        // answers with the status in the query (?s=NNN, three digits) and a body "x": a guest choosing a 1xx or 204
+        Files.write(modules.resolve("status.wasm"), Guests.wat("""
+                (module
+                  (import "env" "http_request_head" (func $head (param i32 i32) (result i32)))
+                  (import "env" "http_response_status" (func $status (param i32)))
+                  (import "env" "http_response_write" (func $write (param i32 i32)))
+                  (memory (export "memory") 1)
+                  (data (i32.const 0) "x")
+                  (func $digit (param $at i32) (result i32)
+                    (i32.sub (i32.load8_u (local.get $at)) (i32.const 48)))
+                  (func (export "handle_http") (result i32)
+                    (local $n i32)
+                    ;; the head starts "GET /m/status?s=NNN ": the digits are at 16, 17, 18
+                    (local.set $n (call $head (i32.const 64) (i32.const 256)))
+                    (call $status (i32.add (i32.add
+                        (i32.mul (call $digit (i32.const 80)) (i32.const 100))
+                        (i32.mul (call $digit (i32.const 81)) (i32.const 10)))
+                        (call $digit (i32.const 82))))
+                    (call $write (i32.const 0) (i32.const 1))
+                    (i32.const 1)))
+                """));
         context = new SpringApplicationBuilder(application())
                 .properties("server.port=0", "tinywasm.wasi.modules-dir=" + modules, "tinywasm.wasi.watch=false",
                         "tinywasm.wasi.call-timeout=" + CALL_TIMEOUT.toMillis() + "ms",
@@ -312,6 +333,68 @@ public abstract class HttpEndpointSuite {
         assertThat(info("logger").http().requests()).isEqualTo(logged + 2);
         assertThat(info("logger").http().middleware()).isEqualTo("*");
         assertThat(info("auth").http().middleware()).isEqualTo("echo");
+    }
+
+    // ---- what a guest may answer -----------------------------------------------------------------------------
+
+    @Test
+    void aBodyWithA204IsNotSentAndTheConnectionStaysUsable() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<byte[]> r = get("/m/status?s=204");
+            assertThat(r.statusCode()).isEqualTo(204);
+            assertThat(r.body()).isEmpty();
+            HttpResponse<byte[]> next = get("/m/users/after-204");
+            assertThat(text(next)).isEqualTo("users: GET /m/users/after-204");
+        }
+    }
+
+    @Test
+    void aHeadRequestGetsTheHeadersAndNoBody() throws Exception {
+        HttpResponse<byte[]> r = send(HttpRequest.newBuilder(uri("/m/users/head"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEmpty();
+        assertThat(text(get("/m/users/after-head"))).isEqualTo("users: GET /m/users/after-head");
+    }
+
+    @Test
+    void aBodyOfExactlyTheMaximumReachesTheGuestAnnouncedOrNot() throws Exception {
+        byte[] body = new byte[1 << 20];
+        new Random(3).nextBytes(body);
+        HttpResponse<byte[]> announced = send(toEcho("/m/echo/max").POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+        assertThat(announced.statusCode()).isEqualTo(200);
+        assertThat(announced.body()).isEqualTo(body);
+        HttpResponse<byte[]> chunked = send(toEcho("/m/echo/max").POST(
+                HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))));
+        assertThat(chunked.statusCode()).isEqualTo(200);
+        assertThat(chunked.body()).isEqualTo(body);
+    }
+
+    /** Sends {@code GET target} as written (no client-side checks) and returns the status line and the body. */
+    private String raw(String target) throws IOException {
+        int port = context.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
+        try (java.net.Socket socket = new java.net.Socket("localhost", port)) {
+            socket.setSoTimeout(60_000);
+            socket.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            String all = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            int eol = all.indexOf("\r\n");
+            int body = all.indexOf("\r\n\r\n");
+            return (eol < 0 ? all : all.substring(0, eol)) + (body < 0 ? "" : "\n" + all.substring(body + 4));
+        }
+    }
+
+    @Test
+    void aMalformedOrDotSegmentPathIsABadRequestOrNamesNoOtherModule() throws Exception {
+        assertThat(raw("/m/users/%ZZ")).as("malformed escape").startsWith("HTTP/1.1 400");
+        assertThat(raw("/m/%ZZ/x")).as("malformed escape in the name").startsWith("HTTP/1.1 400");
+        // not UTF-8: decoded with replacement characters, or refused; never a server error
+        assertThat(raw("/m/users/%FF%FE")).matches("(?s)HTTP/1.1 (200|400).*");
+        // a dot segment never reaches a module the normalized path does not name
+        for (String target : List.of("/m/users/../echo", "/m/users/%2e%2e/echo", "/m/users/%2E%2E/%2E%2E/m/echo")) {
+            // users answers, or echo's guard (auth) refuses; echo itself never answers unauthenticated
+            assertThat(raw(target)).as(target).matches("(?s)HTTP/1.1 (400 .*|401 .*|200 .*\nusers: GET .*)");
+        }
     }
 
     // ---- swaps, pools ----------------------------------------------------------------------------------------
