@@ -68,9 +68,10 @@ final class HttpExchange {
     }
 
     void status(int code) {
-        if (code < 100 || code > 599) {
+        // an interim status (1xx) cannot end a request: a client that gets one as the answer waits for the real one
+        if (code < 200 || code > 599) {
             throw new WasiModuleException(module, Kind.HTTP, "http_response_status: " + code
-                    + " is not an HTTP status (100-599)");
+                    + " is not a final HTTP status (200-599)");
         }
         status = code;
     }

@@ -338,6 +338,16 @@ public abstract class HttpEndpointSuite {
     // ---- what a guest may answer -----------------------------------------------------------------------------
 
     @Test
+    void aGuestAnsweringAnInterimStatusGetsA500InsteadOfHangingTheClient() throws Exception {
+        for (String status : List.of("100", "101", "103")) {
+            HttpResponse<byte[]> r = get("/m/status?s=" + status);
+            assertThat(r.statusCode()).as(status).isEqualTo(500);
+            assertThat(text(r)).as(status).contains("module 'status'").contains(status);
+        }
+        assertThat(get("/m/status?s=201").statusCode()).isEqualTo(201);
+    }
+
+    @Test
     void aBodyWithA204IsNotSentAndTheConnectionStaysUsable() throws Exception {
         for (int i = 0; i < 3; i++) {
             HttpResponse<byte[]> r = get("/m/status?s=204");
