@@ -63,6 +63,7 @@ public abstract class HttpEndpointSuite {
         gate = Files.createTempDirectory("http-gate");
         deploy("users", "http_users");
         deploy("swap", "http_users");
+        deploy("pooledswap", "http_users");
         deploy("echo", "http_echo");
         deploy("loop", "http_loop");
         deploy("gate", "http_gate");
@@ -116,7 +117,8 @@ public abstract class HttpEndpointSuite {
                         "tinywasm.wasi.mailbox.capacity=" + MAILBOX,
                         "tinywasm.wasi.drain-timeout=5s",
                         "tinywasm.wasi.preopened-dirs./gate=" + gate,
-                        "tinywasm.wasi.modules.gate.http.pool-size=2")
+                        "tinywasm.wasi.modules.gate.http.pool-size=2",
+                        "tinywasm.wasi.modules.pooledswap.http.pool-size=2")
                 .run();
     }
 
@@ -411,8 +413,18 @@ public abstract class HttpEndpointSuite {
 
     @Test
     void aSwapWhileEightClientsSendContinuouslyAnswersEveryRequestOnce() throws Exception {
+        swapUnderLoad("swap");
+    }
+
+    @Test
+    void aSwapOfAPooledModuleWhileEightClientsSendContinuouslyAnswersEveryRequestOnce() throws Exception {
+        swapUnderLoad("pooledswap");
+        assertThat(info("pooledswap").http().poolSize()).isEqualTo(2);
+    }
+
+    private void swapUnderLoad(String module) throws Exception {
         int clients = 8;
-        long handledBefore = info("swap").http().requests();
+        long handledBefore = info(module).http().requests();
         AtomicBoolean stop = new AtomicBoolean();
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         List<Future<List<String>>> runs = new ArrayList<>();
@@ -422,27 +434,27 @@ public abstract class HttpEndpointSuite {
                 runs.add(pool.submit(() -> {
                     List<String> answers = new ArrayList<>();
                     for (int i = 0; !stop.get() || i < 10; i++) {
-                        HttpResponse<byte[]> r = get("/m/swap/" + client + "-" + i);
+                        HttpResponse<byte[]> r = get("/m/" + module + "/" + client + "-" + i);
                         answers.add(r.statusCode() + " " + text(r));
                     }
                     return answers;
                 }));
             }
             for (int swap = 0; swap < 4; swap++) {
-                deploy("swap", swap % 2 == 0 ? "http_users-v2" : "http_users");
-                server().reload("swap");
+                deploy(module, swap % 2 == 0 ? "http_users-v2" : "http_users");
+                server().reload(module);
             }
             stop.set(true);
             long sent = 0;
             for (int c = 0; c < clients; c++) {
                 List<String> answers = runs.get(c).get(120, TimeUnit.SECONDS);
                 for (int i = 0; i < answers.size(); i++) {
-                    assertThat(answers.get(i)).matches("200 users( v2)?: GET /m/swap/" + c + "-" + i);
+                    assertThat(answers.get(i)).matches("200 users( v2)?: GET /m/" + module + "/" + c + "-" + i);
                 }
                 sent += answers.size();
             }
-            assertThat(info("swap").counters().swaps()).isGreaterThanOrEqualTo(4);
-            assertThat(info("swap").http().requests() - handledBefore).as("each handled once").isEqualTo(sent);
+            assertThat(info(module).counters().swaps()).isGreaterThanOrEqualTo(4);
+            assertThat(info(module).http().requests() - handledBefore).as("each handled once").isEqualTo(sent);
         } finally {
             pool.shutdownNow();
         }
