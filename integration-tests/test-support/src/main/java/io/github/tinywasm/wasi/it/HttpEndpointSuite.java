@@ -111,6 +111,29 @@ public abstract class HttpEndpointSuite {
                     (call $write (i32.const 0) (i32.const 1))
                     (i32.const 1)))
                 """));
+        // sets a header whose value holds a control character (?c=NN, two hex digits, at the value's second byte)
+        Files.write(modules.resolve("ctl.wasm"), Guests.wat("""
+                (module
+                  (import "env" "http_request_head" (func $head (param i32 i32) (result i32)))
+                  (import "env" "http_response_header" (func $header (param i32 i32 i32 i32)))
+                  (import "env" "http_response_write" (func $write (param i32 i32)))
+                  (memory (export "memory") 1)
+                  (data (i32.const 0) "X-Ctla?b")
+                  (func $hex (param $at i32) (result i32)
+                    (local $c i32)
+                    (local.set $c (i32.load8_u (local.get $at)))
+                    (if (result i32) (i32.ge_u (local.get $c) (i32.const 97))
+                      (then (i32.sub (local.get $c) (i32.const 87)))
+                      (else (i32.sub (local.get $c) (i32.const 48)))))
+                  (func (export "handle_http") (result i32)
+                    ;; the head starts "GET /m/ctl?c=NN ": the digits are at 13 and 14
+                    (drop (call $head (i32.const 64) (i32.const 256)))
+                    (i32.store8 (i32.const 6) (i32.add (i32.mul (call $hex (i32.const 77)) (i32.const 16))
+                        (call $hex (i32.const 78))))
+                    (call $header (i32.const 0) (i32.const 5) (i32.const 5) (i32.const 3))
+                    (call $write (i32.const 0) (i32.const 1))
+                    (i32.const 1)))
+                """));
         context = new SpringApplicationBuilder(application())
                 .properties("server.port=0", "tinywasm.wasi.modules-dir=" + modules, "tinywasm.wasi.watch=false",
                         "tinywasm.wasi.call-timeout=" + CALL_TIMEOUT.toMillis() + "ms",
@@ -347,6 +370,19 @@ public abstract class HttpEndpointSuite {
             assertThat(text(r)).as(status).contains("module 'status'").contains(status);
         }
         assertThat(get("/m/status?s=201").statusCode()).isEqualTo(201);
+    }
+
+    @Test
+    void aHeaderValueWithAControlCharacterIsAnErrorOfTheModuleNotABrokenResponse() throws Exception {
+        for (String ctl : List.of("01", "0b", "0c", "1f", "7f")) {
+            HttpResponse<byte[]> r = get("/m/ctl?c=" + ctl);
+            assertThat(r.statusCode()).as(ctl).isEqualTo(500);
+            assertThat(text(r)).as(ctl).contains("module 'ctl'").contains("control character");
+        }
+        HttpResponse<byte[]> tab = get("/m/ctl?c=09"); // a tab is allowed in a value
+        assertThat(tab.statusCode()).isEqualTo(200);
+        // (a web stack or the client may turn the tab into a space)
+        assertThat(tab.headers().firstValue("X-Ctl")).hasValueSatisfying(v -> assertThat(v).matches("a[ \t]b"));
     }
 
     @Test
