@@ -12,7 +12,7 @@ import org.jspecify.annotations.Nullable;
  * An HTTP response from a guest (or from the host on its behalf: 404, 503, ...), independent of the web stack that
  * sends it. Immutable: the body is copied when the response is made.
  *
- * @param status the status code (100-599)
+ * @param status the status code (200-599: a final status; an interim 1xx cannot answer a request)
  * @param headers the header fields, in order; never hop-by-hop fields, never {@code Content-Length} (the web stack
  *     sets it from the body)
  * @param body the body bytes
@@ -28,8 +28,8 @@ public record GuestHttpResponse(int status, List<Header> headers, byte[] body, @
     private static final byte[] EMPTY = new byte[0];
 
     public GuestHttpResponse {
-        if (status < 100 || status > 599) {
-            throw new IllegalArgumentException("not an HTTP status: " + status);
+        if (status < 200 || status > 599) {
+            throw new IllegalArgumentException("not a final HTTP status: " + status);
         }
         headers = List.copyOf(headers);
         body = body == null || body.length == 0 ? EMPTY : body.clone();

@@ -68,9 +68,10 @@ final class HttpExchange {
     }
 
     void status(int code) {
-        if (code < 100 || code > 599) {
+        // an interim status (1xx) cannot end a request: a client that gets one as the answer waits for the real one
+        if (code < 200 || code > 599) {
             throw new WasiModuleException(module, Kind.HTTP, "http_response_status: " + code
-                    + " is not an HTTP status (100-599)");
+                    + " is not a final HTTP status (200-599)");
         }
         status = code;
     }
@@ -107,7 +108,8 @@ final class HttpExchange {
 
     /**
      * Checks a header field a guest names: a token as HTTP defines it (1 to 256 characters) and a value without CR,
-     * LF or NUL (at most 8 KiB), so that a guest can never split a header.
+     * LF, NUL or any other control character but tab (at most 8 KiB), so that a guest can never split a header nor
+     * make a response that a web stack or a client refuses.
      */
     static void checkField(String module, String function, String name, String value) {
         if (name.isEmpty() || name.length() > 256) {
@@ -129,6 +131,12 @@ final class HttpExchange {
             if (c == '\r' || c == '\n' || c == 0) {
                 throw new WasiModuleException(module, Kind.HTTP, function + ": the value of '" + name
                         + "' contains CR, LF or NUL");
+            }
+            // RFC 9110 field-value: no control character but tab. Netty refuses such a value while writing the
+            // response (a bare 500 that names no module and counts no error); Tomcat sends it as it is
+            if (c < 0x20 && c != '\t' || c == 0x7f) {
+                throw new WasiModuleException(module, Kind.HTTP, function + ": the value of '" + name
+                        + "' contains a control character (" + String.format("0x%02x", (int) c) + ")");
             }
         }
     }

@@ -228,11 +228,16 @@ class GuestHttpTest {
         server.load("split", HttpGuests.extended("X-Ax\\0d\\0aSet-Cookie: a=b",
                 "(call $http_response_header (i32.const 1024) (i32.const 3) (i32.const 1027) (i32.const 18)) (i32.const 1)"));
         server.load("status", HttpGuests.extended("", "(call $http_response_status (i32.const 42)) (i32.const 1)"));
+        // an interim status cannot end a request: a client would wait for the final one
+        server.load("interim", HttpGuests.extended("", "(call $http_response_status (i32.const 100)) (i32.const 1)"));
         GuestHttpResponse hop = send("/m/hop");
         assertThat(hop.status()).isEqualTo(500);
         assertThat(hop.bodyAsString()).contains("module 'hop'").contains("'Connection' is a hop-by-hop or length field");
         assertThat(send("/m/split").bodyAsString()).contains("module 'split'").contains("contains CR, LF or NUL");
-        assertThat(send("/m/status").bodyAsString()).contains("42 is not an HTTP status");
+        assertThat(send("/m/status").bodyAsString()).contains("42 is not a final HTTP status");
+        GuestHttpResponse interim = send("/m/interim");
+        assertThat(interim.status()).isEqualTo(500);
+        assertThat(interim.bodyAsString()).contains("module 'interim'").contains("100 is not a final HTTP status");
         assertThat(info("hop").http().errors()).isEqualTo(1);
         assertThat(info("hop").counters().errors()).isEqualTo(1);
         assertThat(info("hop").lastError()).contains("hop-by-hop");

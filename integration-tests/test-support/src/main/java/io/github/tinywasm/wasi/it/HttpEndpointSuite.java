@@ -63,6 +63,7 @@ public abstract class HttpEndpointSuite {
         gate = Files.createTempDirectory("http-gate");
         deploy("users", "http_users");
         deploy("swap", "http_users");
+        deploy("pooledswap", "http_users");
         deploy("echo", "http_echo");
         deploy("loop", "http_loop");
         deploy("gate", "http_gate");
@@ -89,13 +90,58 @@ public abstract class HttpEndpointSuite {
                     (if (i32.or (local.get $p) (i32.ne (local.get $l) (i32.const 12))) (then unreachable))
                     (i32.const 0)))
                 """));
+        // answers with the status in the query (?s=NNN, three digits) and a body "x": a guest choosing a 1xx or 204
+        Files.write(modules.resolve("status.wasm"), Guests.wat("""
+                (module
+                  (import "env" "http_request_head" (func $head (param i32 i32) (result i32)))
+                  (import "env" "http_response_status" (func $status (param i32)))
+                  (import "env" "http_response_write" (func $write (param i32 i32)))
+                  (memory (export "memory") 1)
+                  (data (i32.const 0) "x")
+                  (func $digit (param $at i32) (result i32)
+                    (i32.sub (i32.load8_u (local.get $at)) (i32.const 48)))
+                  (func (export "handle_http") (result i32)
+                    (local $n i32)
+                    ;; the head starts "GET /m/status?s=NNN ": the digits are at 16, 17, 18
+                    (local.set $n (call $head (i32.const 64) (i32.const 256)))
+                    (call $status (i32.add (i32.add
+                        (i32.mul (call $digit (i32.const 80)) (i32.const 100))
+                        (i32.mul (call $digit (i32.const 81)) (i32.const 10)))
+                        (call $digit (i32.const 82))))
+                    (call $write (i32.const 0) (i32.const 1))
+                    (i32.const 1)))
+                """));
+        // sets a header whose value holds a control character (?c=NN, two hex digits, at the value's second byte)
+        Files.write(modules.resolve("ctl.wasm"), Guests.wat("""
+                (module
+                  (import "env" "http_request_head" (func $head (param i32 i32) (result i32)))
+                  (import "env" "http_response_header" (func $header (param i32 i32 i32 i32)))
+                  (import "env" "http_response_write" (func $write (param i32 i32)))
+                  (memory (export "memory") 1)
+                  (data (i32.const 0) "X-Ctla?b")
+                  (func $hex (param $at i32) (result i32)
+                    (local $c i32)
+                    (local.set $c (i32.load8_u (local.get $at)))
+                    (if (result i32) (i32.ge_u (local.get $c) (i32.const 97))
+                      (then (i32.sub (local.get $c) (i32.const 87)))
+                      (else (i32.sub (local.get $c) (i32.const 48)))))
+                  (func (export "handle_http") (result i32)
+                    ;; the head starts "GET /m/ctl?c=NN ": the digits are at 13 and 14
+                    (drop (call $head (i32.const 64) (i32.const 256)))
+                    (i32.store8 (i32.const 6) (i32.add (i32.mul (call $hex (i32.const 77)) (i32.const 16))
+                        (call $hex (i32.const 78))))
+                    (call $header (i32.const 0) (i32.const 5) (i32.const 5) (i32.const 3))
+                    (call $write (i32.const 0) (i32.const 1))
+                    (i32.const 1)))
+                """));
         context = new SpringApplicationBuilder(application())
                 .properties("server.port=0", "tinywasm.wasi.modules-dir=" + modules, "tinywasm.wasi.watch=false",
                         "tinywasm.wasi.call-timeout=" + CALL_TIMEOUT.toMillis() + "ms",
                         "tinywasm.wasi.mailbox.capacity=" + MAILBOX,
                         "tinywasm.wasi.drain-timeout=5s",
                         "tinywasm.wasi.preopened-dirs./gate=" + gate,
-                        "tinywasm.wasi.modules.gate.http.pool-size=2")
+                        "tinywasm.wasi.modules.gate.http.pool-size=2",
+                        "tinywasm.wasi.modules.pooledswap.http.pool-size=2")
                 .run();
     }
 
@@ -314,12 +360,107 @@ public abstract class HttpEndpointSuite {
         assertThat(info("auth").http().middleware()).isEqualTo("echo");
     }
 
+    // ---- what a guest may answer -----------------------------------------------------------------------------
+
+    @Test
+    void aGuestAnsweringAnInterimStatusGetsA500InsteadOfHangingTheClient() throws Exception {
+        for (String status : List.of("100", "101", "103")) {
+            HttpResponse<byte[]> r = get("/m/status?s=" + status);
+            assertThat(r.statusCode()).as(status).isEqualTo(500);
+            assertThat(text(r)).as(status).contains("module 'status'").contains(status);
+        }
+        assertThat(get("/m/status?s=201").statusCode()).isEqualTo(201);
+    }
+
+    @Test
+    void aHeaderValueWithAControlCharacterIsAnErrorOfTheModuleNotABrokenResponse() throws Exception {
+        for (String ctl : List.of("01", "0b", "0c", "1f", "7f")) {
+            HttpResponse<byte[]> r = get("/m/ctl?c=" + ctl);
+            assertThat(r.statusCode()).as(ctl).isEqualTo(500);
+            assertThat(text(r)).as(ctl).contains("module 'ctl'").contains("control character");
+        }
+        HttpResponse<byte[]> tab = get("/m/ctl?c=09"); // a tab is allowed in a value
+        assertThat(tab.statusCode()).isEqualTo(200);
+        // (a web stack or the client may turn the tab into a space)
+        assertThat(tab.headers().firstValue("X-Ctl")).hasValueSatisfying(v -> assertThat(v).matches("a[ \t]b"));
+    }
+
+    @Test
+    void aBodyWithA204IsNotSentAndTheConnectionStaysUsable() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<byte[]> r = get("/m/status?s=204");
+            assertThat(r.statusCode()).isEqualTo(204);
+            assertThat(r.body()).isEmpty();
+            HttpResponse<byte[]> next = get("/m/users/after-204");
+            assertThat(text(next)).isEqualTo("users: GET /m/users/after-204");
+        }
+    }
+
+    @Test
+    void aHeadRequestGetsTheHeadersAndNoBody() throws Exception {
+        HttpResponse<byte[]> r = send(HttpRequest.newBuilder(uri("/m/users/head"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEmpty();
+        assertThat(text(get("/m/users/after-head"))).isEqualTo("users: GET /m/users/after-head");
+    }
+
+    @Test
+    void aBodyOfExactlyTheMaximumReachesTheGuestAnnouncedOrNot() throws Exception {
+        byte[] body = new byte[1 << 20];
+        new Random(3).nextBytes(body);
+        HttpResponse<byte[]> announced = send(toEcho("/m/echo/max").POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+        assertThat(announced.statusCode()).isEqualTo(200);
+        assertThat(announced.body()).isEqualTo(body);
+        HttpResponse<byte[]> chunked = send(toEcho("/m/echo/max").POST(
+                HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))));
+        assertThat(chunked.statusCode()).isEqualTo(200);
+        assertThat(chunked.body()).isEqualTo(body);
+    }
+
+    /** Sends {@code GET target} as written (no client-side checks) and returns the status line and the body. */
+    private String raw(String target) throws IOException {
+        int port = context.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
+        try (java.net.Socket socket = new java.net.Socket("localhost", port)) {
+            socket.setSoTimeout(60_000);
+            socket.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            String all = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            int eol = all.indexOf("\r\n");
+            int body = all.indexOf("\r\n\r\n");
+            return (eol < 0 ? all : all.substring(0, eol)) + (body < 0 ? "" : "\n" + all.substring(body + 4));
+        }
+    }
+
+    @Test
+    void aMalformedOrDotSegmentPathIsABadRequestOrNamesNoOtherModule() throws Exception {
+        assertThat(raw("/m/users/%ZZ")).as("malformed escape").startsWith("HTTP/1.1 400");
+        assertThat(raw("/m/%ZZ/x")).as("malformed escape in the name").startsWith("HTTP/1.1 400");
+        // not UTF-8: decoded with replacement characters, or refused; never a server error
+        assertThat(raw("/m/users/%FF%FE")).matches("(?s)HTTP/1.1 (200|400).*");
+        // a dot segment never reaches a module the normalized path does not name
+        for (String target : List.of("/m/users/../echo", "/m/users/%2e%2e/echo", "/m/users/%2E%2E/%2E%2E/m/echo")) {
+            // users answers, or echo's guard (auth) refuses; echo itself never answers unauthenticated
+            assertThat(raw(target)).as(target).matches("(?s)HTTP/1.1 (400 .*|401 .*|200 .*\nusers: GET .*)");
+        }
+    }
+
     // ---- swaps, pools ----------------------------------------------------------------------------------------
 
     @Test
     void aSwapWhileEightClientsSendContinuouslyAnswersEveryRequestOnce() throws Exception {
+        swapUnderLoad("swap");
+    }
+
+    @Test
+    void aSwapOfAPooledModuleWhileEightClientsSendContinuouslyAnswersEveryRequestOnce() throws Exception {
+        swapUnderLoad("pooledswap");
+        assertThat(info("pooledswap").http().poolSize()).isEqualTo(2);
+    }
+
+    private void swapUnderLoad(String module) throws Exception {
         int clients = 8;
-        long handledBefore = info("swap").http().requests();
+        long handledBefore = info(module).http().requests();
         AtomicBoolean stop = new AtomicBoolean();
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         List<Future<List<String>>> runs = new ArrayList<>();
@@ -329,27 +470,27 @@ public abstract class HttpEndpointSuite {
                 runs.add(pool.submit(() -> {
                     List<String> answers = new ArrayList<>();
                     for (int i = 0; !stop.get() || i < 10; i++) {
-                        HttpResponse<byte[]> r = get("/m/swap/" + client + "-" + i);
+                        HttpResponse<byte[]> r = get("/m/" + module + "/" + client + "-" + i);
                         answers.add(r.statusCode() + " " + text(r));
                     }
                     return answers;
                 }));
             }
             for (int swap = 0; swap < 4; swap++) {
-                deploy("swap", swap % 2 == 0 ? "http_users-v2" : "http_users");
-                server().reload("swap");
+                deploy(module, swap % 2 == 0 ? "http_users-v2" : "http_users");
+                server().reload(module);
             }
             stop.set(true);
             long sent = 0;
             for (int c = 0; c < clients; c++) {
                 List<String> answers = runs.get(c).get(120, TimeUnit.SECONDS);
                 for (int i = 0; i < answers.size(); i++) {
-                    assertThat(answers.get(i)).matches("200 users( v2)?: GET /m/swap/" + c + "-" + i);
+                    assertThat(answers.get(i)).matches("200 users( v2)?: GET /m/" + module + "/" + c + "-" + i);
                 }
                 sent += answers.size();
             }
-            assertThat(info("swap").counters().swaps()).isGreaterThanOrEqualTo(4);
-            assertThat(info("swap").http().requests() - handledBefore).as("each handled once").isEqualTo(sent);
+            assertThat(info(module).counters().swaps()).isGreaterThanOrEqualTo(4);
+            assertThat(info(module).http().requests() - handledBefore).as("each handled once").isEqualTo(sent);
         } finally {
             pool.shutdownNow();
         }

@@ -169,6 +169,36 @@ class ClusterTests {
     }
 
     @Test
+    void anOffsetExactlyAtTheHistorysFloorResumesOnEveryNodeAndOneBeforeItOrAMalformedOneResets() throws Exception {
+        String[] history = {"tinywasm.wasi.websocket.history.size=5"};
+        Nodes.Node a = nodes.start("a", feed("feed", "in", "t"), history);
+        Nodes.Node b = nodes.start("b", Map.of(), history);
+        WebSocketClients.Reader first = nodes.offsetsReader(a, "t", null);
+        numbered("x", 10).forEach(p -> a.publish("in", p));
+        await().atMost(Duration.ofSeconds(20)).until(() -> first.size() == 10);
+        // a (live all along) and b (loading the stream's latest) both keep x6..x10: x5 is the floor
+        String floor = first.offsetFrames().get(4).offset();
+        String beforeFloor = first.offsetFrames().get(3).offset();
+        List<WebSocketClients.Reader> resumed = new ArrayList<>();
+        for (Nodes.Node n : List.of(a, b)) {
+            WebSocketClients.Reader atFloor = nodes.offsetsReader(n, "t", floor);
+            assertThat(atFloor.notices().get(0)).as(n.id()).contains("\"type\":\"live\"");
+            await().atMost(Duration.ofSeconds(20)).until(() -> atFloor.size() == 5);
+            assertThat(atFloor.offsetFrames()).extracting(OffsetFrame::payload).containsExactly("x6", "x7", "x8", "x9", "x10");
+            WebSocketClients.Reader older = nodes.offsetsReader(n, "t", beforeFloor);
+            assertThat(older.notices().get(0)).as(n.id()).contains("\"reason\":\"out-of-history\"");
+            WebSocketClients.Reader malformed = nodes.offsetsReader(n, "t", "not-an-offset");
+            assertThat(malformed.notices().get(0)).as(n.id()).contains("\"reason\":\"invalid\"");
+            resumed.addAll(List.of(atFloor, older, malformed));
+        }
+        a.publish("in", "after");
+        for (WebSocketClients.Reader r : resumed) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> r.offsetFrames().stream().anyMatch(f -> f.payload().equals("after")));
+            assertThat(r.offsetFrames()).extracting(OffsetFrame::payload).doesNotHaveDuplicates().endsWith("after");
+        }
+    }
+
+    @Test
     void busTopicsCrossNodesIntoGuestsAndJavaSubscribersOnceInEachPublishersOrder() throws Exception {
         String topics = "tinywasm.wasi.cluster.topics=orders.*";
         Nodes.Node a = nodes.start("a", Map.of("watcher", TestGuests.relay("orders.new", "seen")), topics);
