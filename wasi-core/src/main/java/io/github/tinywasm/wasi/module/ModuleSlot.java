@@ -292,7 +292,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             }
             try {
                 if (old != null) {
-                    handOffState(old, next, idle);
+                    next = handOffState(old, next, idle, entry, !verb.isEmpty());
                 }
                 initBounded(next, extras);
             } catch (WasiModuleException e) {
@@ -340,17 +340,24 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
 
     /**
      * Carries the old version's state into the new one ({@code state_save} / {@code state_load}, when both take part),
-     * within the drain timeout whatever the call timeout. A failure fails the swap: the old version keeps serving.
+     * within the drain timeout whatever the call timeout. A failure fails a swap: the old version keeps serving. A
+     * rollback goes on without the state instead: it is the way away from a version that may be bad in its
+     * {@code state_save} too, so the version restored starts from fresh state, in a new instance (the one that failed to
+     * take the state may hold half of it).
      *
      * @param idle whether the old version is idle (a call of it that could not be stopped forbids calling it again)
+     * @param entry the version {@code next} is an instance of
+     * @param rollingBack whether this is a rollback (asked for or automatic)
+     * @return the instance to init and commit: {@code next}, or a fresh one after a rollback's failed hand-off
      */
-    private void handOffState(WasmModule old, WasmModule next, boolean idle) {
+    private WasmModule handOffState(WasmModule old, WasmModule next, boolean idle,
+            VersionHistory.Entry<WasmModule.Compiled> entry, boolean rollingBack) {
         if (!old.state().saves() || !next.state().loads()) {
-            return;
+            return next;
         }
         if (!idle) {
             log.warn("[{}] its state is not carried to the new version: the old version's call did not end", name);
-            return;
+            return next;
         }
         long deadline = System.nanoTime() + config.drainTimeout().toNanos();
         old.interruptAfter(deadline);
@@ -361,10 +368,17 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         } catch (WasiModuleException e) {
             String cause = e.getMessage();
             String prefix = "module '" + name + "': ";
-            throw new WasiModuleException(name, e.kind(), "state hand-off failed: "
-                    + (cause.startsWith(prefix) ? cause.substring(prefix.length()) : cause), e);
+            String reason = "state hand-off failed: " + (cause.startsWith(prefix) ? cause.substring(prefix.length()) : cause);
+            if (!rollingBack) {
+                throw new WasiModuleException(name, e.kind(), reason, e);
+            }
+            log.warn("[{}] {}; rolling back all the same: the version restored starts from fresh state", name, reason);
+            WasmModule fresh = WasmModule.instantiate(entry.compiled(), config, this, context.watchdog());
+            next.close(); // only now: if the fresh instance cannot be made, the caller closes next as on any failure
+            return fresh;
         }
         next.noDeadline();
+        return next;
     }
 
     /**
