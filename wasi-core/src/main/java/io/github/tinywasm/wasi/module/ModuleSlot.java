@@ -815,6 +815,12 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
      *     answer HTTP, and the request is answered as such a module's would be)
      */
     void serveHttp(@Nullable WasmModule instance, HttpWork work, boolean extra) {
+        if (quarantine.active()) {
+            // checked here too, not only when offered: a request queued before the failure that quarantined the
+            // module must not reach it either
+            work.refuse("module '" + name + "' is quarantined");
+            return;
+        }
         if (instance == null) {
             if (extra) {
                 work.complete(work.middleware ? PipelineStep.passed(work.request)
