@@ -5,7 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.github.tinywasm.wasi.deploy.ModuleFiles;
 import io.github.tinywasm.wasi.deploy.ProbationConfig;
+import io.github.tinywasm.wasi.policy.Capabilities;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -75,5 +77,23 @@ class RollbackAttackTest {
         assertThat(result.outcome()).isEqualTo(LoadResult.Outcome.ROLLED_BACK);
         assertThat(server.module("m").orElseThrow().sha256()).isEqualTo(ModuleFiles.sha256(good));
         assertThat(Collector.roundTrip(server, "in", "good", "after")).isEqualTo("after");
+    }
+
+    @Test
+    void probationRollsBackAVersionWhoseCallsAreDeniedOnEveryMessage() {
+        // a denied call traps the guest: on probation it counts as any trap
+        server = new WasiServer(WasiConfig.builder().probation(new ProbationConfig(Duration.ofMinutes(5), 2))
+                .capabilities("m", Capabilities.of(List.of("good"), null, null)).build());
+        byte[] good = Guests.relay("in", "good");
+        byte[] denied = Guests.relay("in", "forbidden");
+        server.load("m", good);
+        server.load("m", denied);
+        server.publish("in", "1");
+        server.publish("in", "2");
+        await().atMost(Duration.ofSeconds(20)).until(() -> server.module("m").orElseThrow().counters().denied() >= 2);
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> ModuleFiles.sha256(good).equals(server.module("m").orElseThrow().sha256()));
+        assertThat(Collector.roundTrip(server, "in", "good", "after")).isEqualTo("after");
+        assertThat(server.module("m").orElseThrow().counters().rollbacks()).isEqualTo(1);
     }
 }

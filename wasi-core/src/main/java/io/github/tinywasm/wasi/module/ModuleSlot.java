@@ -704,11 +704,13 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     }
 
     /**
-     * Counts a trap or timeout against the version on probation; the one that reaches {@code deploy.max-traps} starts
+     * Counts a trap (a denied call included) or timeout against the version on probation; the one that reaches {@code deploy.max-traps} starts
      * its rollback, on a thread of its own (this worker is inside a call the rollback's pause waits for).
      */
     private void probationFailure(WasiModuleException e) {
-        if (e.kind() != WasiModuleException.Kind.TRAP && e.kind() != WasiModuleException.Kind.TIMEOUT) {
+        // a call its capabilities deny traps the guest: on probation it counts as any other trap
+        if (e.kind() != WasiModuleException.Kind.TRAP && e.kind() != WasiModuleException.Kind.TIMEOUT
+                && e.kind() != WasiModuleException.Kind.DENIED) {
             return;
         }
         String from = probation.failed();
