@@ -6,6 +6,7 @@ import io.github.tinywasm.wasi.deploy.CompileCacheConfig;
 import java.nio.file.Files;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -63,5 +64,20 @@ class CacheAttackTest {
         }
         assertThat(precious).as("not the cache's: never evicted").exists();
         assertThat(alsoPrecious).as("not the cache's: never evicted").exists();
+    }
+
+    @Test
+    void aTemporaryFileLeftByAWriterThatDiedIsRemoved() throws Exception {
+        // a process killed while writing an entry leaves its temporary file: it must not stay for ever, uncounted
+        Path tmp = Files.createDirectories(dir.resolve(".tmp"));
+        Path stale = Files.write(tmp.resolve("0e5c1e0a-dead-4bad-8000-000000000000.tmp"), new byte[1024]);
+        Files.setLastModifiedTime(stale, FileTime.fromMillis(System.currentTimeMillis() - Duration.ofDays(1).toMillis()));
+        Path writing = Files.write(tmp.resolve("0e5c1e0a-live-4bad-8000-000000000000.tmp"), new byte[1024]);
+        try (WasiServer server = new WasiServer(WasiConfig.builder().cacheDir(dir).build())) {
+            server.load("m", Guests.relay("in", "out"));
+            assertThat(server.compileCacheStats().diskWrites()).isEqualTo(1);
+        }
+        assertThat(stale).as("left by a writer that died a day ago").doesNotExist();
+        assertThat(writing).as("another process may be writing it now").exists();
     }
 }

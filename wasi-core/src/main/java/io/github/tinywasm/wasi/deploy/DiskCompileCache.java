@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * bytes. Each entry starts with a header (magic, length, SHA-256 of the content): a damaged or truncated entry is
  * detected, logged, deleted and counted, and the compiler's new output replaces it. The entries are bounded by
  * {@code maxBytes}: after a write, the least recently used entries (by modification time, touched on each hit) are
- * deleted until they fit; nothing else in the folder is counted or deleted. Thread-safe: no state but counters.
+ * deleted until they fit; nothing else in the folder is counted or deleted, except temporary files in {@code .tmp}
+ * older than an hour (left by a process that died while writing). Thread-safe: no state but counters.
  */
 public final class DiskCompileCache {
 
@@ -46,6 +47,8 @@ public final class DiskCompileCache {
     private static final byte[] MAGIC = {'T', 'W', 'C', '1'};
     private static final int HEADER = MAGIC.length + 8 + 32;
     private static final String SUFFIX = ".bin";
+    /** Age past which a temporary file is taken for one a dead writer left. */
+    private static final java.time.Duration STALE_TEMPORARY = java.time.Duration.ofHours(1);
     private static final Pattern ENTRY_NAME = Pattern.compile("[A-Za-z0-9_-]+\\.bin");
 
     /** The version of Chicory's compiler on the class path: part of every entry's folder. */
@@ -167,6 +170,7 @@ public final class DiskCompileCache {
      * entries count and go ({@code chicory-*}{@code /<xx>/<key>.bin}): the folder may be shared with other files.
      */
     private void evict() {
+        removeStaleTemporaryFiles();
         List<Path> files = new ArrayList<>();
         try (DirectoryStream<Path> folders = Files.newDirectoryStream(dir, "chicory-*")) {
             for (Path folder : folders) {
@@ -208,6 +212,27 @@ public final class DiskCompileCache {
                 log.debug("cannot evict compile cache entry {}: {}", s.path(), e.toString());
             }
             total -= s.size();
+        }
+    }
+
+    /**
+     * Deletes temporary files older than {@link #STALE_TEMPORARY}: left by a process that died while writing an entry
+     * (a live writer renames its file within seconds), they would stay for ever, outside the bound.
+     */
+    private void removeStaleTemporaryFiles() {
+        long before = System.currentTimeMillis() - STALE_TEMPORARY.toMillis();
+        try (DirectoryStream<Path> tmp = Files.newDirectoryStream(dir.resolve(".tmp"), "*.tmp")) {
+            for (Path f : tmp) {
+                try {
+                    if (Files.getLastModifiedTime(f, LinkOption.NOFOLLOW_LINKS).toMillis() < before) {
+                        Files.deleteIfExists(f);
+                    }
+                } catch (IOException e) {
+                    // renamed or deleted meanwhile
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            // no temporary folder (yet), or it cannot be listed: the next write tries again
         }
     }
 
