@@ -181,4 +181,20 @@ class VersionsTest {
         assertThat(info("m").state()).isEqualTo(ModuleState.SERVING);
         assertThat(info("m").lastLoadFailed()).isTrue();
     }
+
+    /** Found by rev-deploy: validate said VALID for a module whose exports have the wrong types; the reload then failed. */
+    @Test
+    void validateFindsAnExportOfTheWrongTypeAsTheReloadWould() throws Exception {
+        Files.write(dir.resolve("m.wasm"), Guests.relay("in", "out"));
+        server = new WasiServer(WasiConfig.builder().modulesDir(dir).watch(false).build());
+        server.start();
+        // on_message takes one parameter instead of two
+        Files.write(dir.resolve("m.wasm"), Guests.wat("(module (memory (export \"memory\") 1) "
+                + "(func (export \"on_message\") (param i32)))"));
+        assertThatThrownBy(() -> server.reload("m", false)).isInstanceOf(WasiModuleException.class)
+                .hasMessageContaining("exports on_message with type");
+        assertThatThrownBy(() -> server.validate("m")).isInstanceOf(WasiModuleException.class)
+                .hasMessageContaining("exports on_message with type")
+                .satisfies(e -> assertThat(((WasiModuleException) e).kind()).isEqualTo(WasiModuleException.Kind.LINK));
+    }
 }

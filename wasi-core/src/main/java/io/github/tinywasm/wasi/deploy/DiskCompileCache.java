@@ -7,7 +7,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -21,6 +23,7 @@ import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,9 +36,10 @@ import org.slf4j.LoggerFactory;
  * <p>Safe with several processes sharing the folder: an entry is written to a temporary file in {@code <dir>/.tmp}
  * and moved into place atomically, so a reader sees a whole entry or none; two writers of one entry write the same
  * bytes. Each entry starts with a header (magic, length, SHA-256 of the content): a damaged or truncated entry is
- * detected, logged, deleted and counted, and the compiler's new output replaces it. The folder is bounded by
+ * detected, logged, deleted and counted, and the compiler's new output replaces it. The entries are bounded by
  * {@code maxBytes}: after a write, the least recently used entries (by modification time, touched on each hit) are
- * deleted until it fits. Thread-safe: no state but counters.
+ * deleted until they fit; nothing else in the folder is counted or deleted, except temporary files in {@code .tmp}
+ * older than an hour (left by a process that died while writing). Thread-safe: no state but counters.
  */
 public final class DiskCompileCache {
 
@@ -43,6 +47,9 @@ public final class DiskCompileCache {
     private static final byte[] MAGIC = {'T', 'W', 'C', '1'};
     private static final int HEADER = MAGIC.length + 8 + 32;
     private static final String SUFFIX = ".bin";
+    /** Age past which a temporary file is taken for one a dead writer left. */
+    private static final java.time.Duration STALE_TEMPORARY = java.time.Duration.ofHours(1);
+    private static final Pattern ENTRY_NAME = Pattern.compile("[A-Za-z0-9_-]+\\.bin");
 
     /** The version of Chicory's compiler on the class path: part of every entry's folder. */
     public static final String CHICORY_VERSION = chicoryVersion();
@@ -158,11 +165,22 @@ public final class DiskCompileCache {
         }
     }
 
-    /** Deletes the least recently used entries until the folder holds at most {@code maxBytes}. */
+    /**
+     * Deletes the least recently used entries until the entries hold at most {@code maxBytes}. Only the cache's own
+     * entries count and go ({@code chicory-*}{@code /<xx>/<key>.bin}): the folder may be shared with other files.
+     */
     private void evict() {
+        removeStaleTemporaryFiles();
         List<Path> files = new ArrayList<>();
-        try (Stream<Path> all = Files.walk(dir)) {
-            all.filter(p -> p.getFileName().toString().endsWith(SUFFIX) && Files.isRegularFile(p)).forEach(files::add);
+        try (DirectoryStream<Path> folders = Files.newDirectoryStream(dir, "chicory-*")) {
+            for (Path folder : folders) {
+                if (!Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                try (Stream<Path> all = Files.walk(folder, 2)) {
+                    all.filter(DiskCompileCache::isEntry).forEach(files::add);
+                }
+            }
         } catch (IOException | UncheckedIOException e) {
             return; // a concurrent eviction removed a folder under the walk: the next write tries again
         }
@@ -195,6 +213,35 @@ public final class DiskCompileCache {
             }
             total -= s.size();
         }
+    }
+
+    /**
+     * Deletes temporary files older than {@link #STALE_TEMPORARY}: left by a process that died while writing an entry
+     * (a live writer renames its file within seconds), they would stay for ever, outside the bound.
+     */
+    private void removeStaleTemporaryFiles() {
+        long before = System.currentTimeMillis() - STALE_TEMPORARY.toMillis();
+        try (DirectoryStream<Path> tmp = Files.newDirectoryStream(dir.resolve(".tmp"), "*.tmp")) {
+            for (Path f : tmp) {
+                try {
+                    if (Files.getLastModifiedTime(f, LinkOption.NOFOLLOW_LINKS).toMillis() < before) {
+                        Files.deleteIfExists(f);
+                    }
+                } catch (IOException e) {
+                    // renamed or deleted meanwhile
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            // no temporary folder (yet), or it cannot be listed: the next write tries again
+        }
+    }
+
+    /** Whether {@code p} (under a {@code chicory-*} folder) is an entry as {@link Session} names them. */
+    private static boolean isEntry(Path p) {
+        Path parent = p.getParent();
+        return parent != null && parent.getFileName().toString().length() == 2
+                && ENTRY_NAME.matcher(p.getFileName().toString()).matches()
+                && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS);
     }
 
     private static byte[] wrap(byte[] content) {

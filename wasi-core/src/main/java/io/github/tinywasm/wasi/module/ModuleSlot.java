@@ -293,7 +293,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             }
             try {
                 if (old != null) {
-                    handOffState(old, next, idle);
+                    next = handOffState(old, next, idle, entry, !verb.isEmpty());
                 }
                 initBounded(next, extras);
             } catch (WasiModuleException e) {
@@ -341,17 +341,24 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
 
     /**
      * Carries the old version's state into the new one ({@code state_save} / {@code state_load}, when both take part),
-     * within the drain timeout whatever the call timeout. A failure fails the swap: the old version keeps serving.
+     * within the drain timeout whatever the call timeout. A failure fails a swap: the old version keeps serving. A
+     * rollback goes on without the state instead: it is the way away from a version that may be bad in its
+     * {@code state_save} too, so the version restored starts from fresh state, in a new instance (the one that failed to
+     * take the state may hold half of it).
      *
      * @param idle whether the old version is idle (a call of it that could not be stopped forbids calling it again)
+     * @param entry the version {@code next} is an instance of
+     * @param rollingBack whether this is a rollback (asked for or automatic)
+     * @return the instance to init and commit: {@code next}, or a fresh one after a rollback's failed hand-off
      */
-    private void handOffState(WasmModule old, WasmModule next, boolean idle) {
+    private WasmModule handOffState(WasmModule old, WasmModule next, boolean idle,
+            VersionHistory.Entry<WasmModule.Compiled> entry, boolean rollingBack) {
         if (!old.state().saves() || !next.state().loads()) {
-            return;
+            return next;
         }
         if (!idle) {
             log.warn("[{}] its state is not carried to the new version: the old version's call did not end", name);
-            return;
+            return next;
         }
         long deadline = System.nanoTime() + config.drainTimeout().toNanos();
         old.interruptAfter(deadline);
@@ -362,10 +369,17 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
         } catch (WasiModuleException e) {
             String cause = e.getMessage();
             String prefix = "module '" + name + "': ";
-            throw new WasiModuleException(name, e.kind(), "state hand-off failed: "
-                    + (cause.startsWith(prefix) ? cause.substring(prefix.length()) : cause), e);
+            String reason = "state hand-off failed: " + (cause.startsWith(prefix) ? cause.substring(prefix.length()) : cause);
+            if (!rollingBack) {
+                throw new WasiModuleException(name, e.kind(), reason, e);
+            }
+            log.warn("[{}] {}; rolling back all the same: the version restored starts from fresh state", name, reason);
+            WasmModule fresh = WasmModule.instantiate(entry.compiled(), config, this, context.watchdog());
+            next.close(); // only now: if the fresh instance cannot be made, the caller closes next as on any failure
+            return fresh;
         }
         next.noDeadline();
+        return next;
     }
 
     /**
@@ -691,11 +705,13 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     }
 
     /**
-     * Counts a trap or timeout against the version on probation; the one that reaches {@code deploy.max-traps} starts
+     * Counts a trap (a denied call included) or timeout against the version on probation; the one that reaches {@code deploy.max-traps} starts
      * its rollback, on a thread of its own (this worker is inside a call the rollback's pause waits for).
      */
     private void probationFailure(WasiModuleException e) {
-        if (e.kind() != WasiModuleException.Kind.TRAP && e.kind() != WasiModuleException.Kind.TIMEOUT) {
+        // a call its capabilities deny traps the guest: on probation it counts as any other trap
+        if (e.kind() != WasiModuleException.Kind.TRAP && e.kind() != WasiModuleException.Kind.TIMEOUT
+                && e.kind() != WasiModuleException.Kind.DENIED) {
             return;
         }
         String from = probation.failed();
@@ -802,6 +818,12 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
      *     answer HTTP, and the request is answered as such a module's would be)
      */
     void serveHttp(@Nullable WasmModule instance, HttpWork work, boolean extra) {
+        if (quarantine.active()) {
+            // checked here too, not only when offered: a request queued before the failure that quarantined the
+            // module must not reach it either
+            work.refuse("module '" + name + "' is quarantined");
+            return;
+        }
         if (instance == null) {
             if (extra) {
                 work.complete(work.middleware ? PipelineStep.passed(work.request)

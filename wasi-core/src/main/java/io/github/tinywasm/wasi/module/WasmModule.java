@@ -98,20 +98,17 @@ public final class WasmModule implements AutoCloseable {
         this.guard = guard;
         this.engine = engine;
         this.binding = binding;
-        ExportFunction m = function("malloc", List.of(ValType.I32), List.of(ValType.I32));
-        this.malloc = m != null ? m : function("alloc", List.of(ValType.I32), List.of(ValType.I32));
-        this.free = function("free", List.of(ValType.I32), List.of());
-        this.onMessage = function("on_message", List.of(ValType.I32, ValType.I32), List.of());
-        this.onTopicMessage = function("on_topic_message",
-                List.of(ValType.I32, ValType.I32, ValType.I32, ValType.I32), List.of());
-        this.drain = function("drain", List.of(), List.of(ValType.I32));
-        this.init = function("init", List.of(), List.of());
-        this.start = function("_start", List.of(), List.of());
-        this.initialize = function("_initialize", List.of(), List.of());
-        this.http = new HttpExports(this, function("handle", List.of(ValType.I32, ValType.I32), List.of(ValType.I32)),
-                function("handle_http", List.of(), List.of(ValType.I32)), httpImports);
-        this.state = new StateExports(this, function("state_save", List.of(), List.of(ValType.I64)),
-                function("state_load", List.of(ValType.I32, ValType.I32), List.of()));
+        ExportFunction m = function("malloc");
+        this.malloc = m != null ? m : function("alloc");
+        this.free = function("free");
+        this.onMessage = function("on_message");
+        this.onTopicMessage = function("on_topic_message");
+        this.drain = function("drain");
+        this.init = function("init");
+        this.start = function("_start");
+        this.initialize = function("_initialize");
+        this.http = new HttpExports(this, function("handle"), function("handle_http"), httpImports);
+        this.state = new StateExports(this, function("state_save"), function("state_load"));
     }
 
     /**
@@ -205,6 +202,7 @@ public final class WasmModule implements AutoCloseable {
                     "not a valid WebAssembly module (" + bytes.length + " bytes): " + parseError(e), e);
         }
         checkImports(name, parsed);
+        checkExports(name, parsed);
         MemoryLimits limits = memoryLimits(name, parsed, config);
 
         String engine = "interpreter";
@@ -363,14 +361,72 @@ public final class WasmModule implements AutoCloseable {
         return new MemoryLimits(own.initialPages(), Math.min(own.maximumPages(), limitPages), own.shared());
     }
 
-    private @Nullable ExportFunction function(String export, List<ValType> params, List<ValType> results) {
+    /** The exports the host calls, with the types it calls them with: checked at compile time ({@link #checkExports}). */
+    private static final Map<String, FunctionType> EXPORT_TYPES = Map.ofEntries(
+            Map.entry("malloc", FunctionType.of(List.of(ValType.I32), List.of(ValType.I32))),
+            Map.entry("alloc", FunctionType.of(List.of(ValType.I32), List.of(ValType.I32))),
+            Map.entry("free", FunctionType.of(List.of(ValType.I32), List.of())),
+            Map.entry("on_message", FunctionType.of(List.of(ValType.I32, ValType.I32), List.of())),
+            Map.entry("on_topic_message", FunctionType.of(List.of(ValType.I32, ValType.I32, ValType.I32, ValType.I32), List.of())),
+            Map.entry("drain", FunctionType.of(List.of(), List.of(ValType.I32))),
+            Map.entry("init", FunctionType.of(List.of(), List.of())),
+            Map.entry("_start", FunctionType.of(List.of(), List.of())),
+            Map.entry("_initialize", FunctionType.of(List.of(), List.of())),
+            Map.entry("handle", FunctionType.of(List.of(ValType.I32, ValType.I32), List.of(ValType.I32))),
+            Map.entry("handle_http", FunctionType.of(List.of(), List.of(ValType.I32))),
+            Map.entry("state_save", FunctionType.of(List.of(), List.of(ValType.I64))),
+            Map.entry("state_load", FunctionType.of(List.of(ValType.I32, ValType.I32), List.of())));
+
+    /**
+     * Checks the types of the exports the host calls, from the parsed module: what instantiation would refuse, found by
+     * {@link #validate} too, which instantiates nothing.
+     */
+    private static void checkExports(String name, com.dylibso.chicory.wasm.WasmModule parsed) {
+        int imported = 0;
+        for (int i = 0; i < parsed.importSection().importCount(); i++) {
+            if (parsed.importSection().getImport(i).importType() == ExternalType.FUNCTION) {
+                imported++;
+            }
+        }
+        ExportSection exports = parsed.exportSection();
+        for (int i = 0; i < exports.exportCount(); i++) {
+            Export e = exports.getExport(i);
+            FunctionType expected = EXPORT_TYPES.get(e.name());
+            if (expected == null || e.exportType() != ExternalType.FUNCTION) {
+                continue;
+            }
+            int index = e.index();
+            FunctionType actual = index < imported
+                    ? parsed.typeSection().getType(((FunctionImport) functionImport(parsed, index)).typeIndex())
+                    : parsed.functionSection().getFunctionType(index - imported, parsed.typeSection());
+            if (!actual.typesMatch(expected)) {
+                throw new WasiModuleException(name, Kind.LINK, "exports " + e.name() + " with type " + actual
+                        + ", expected " + expected);
+            }
+        }
+    }
+
+    /** The {@code index}th function import of {@code parsed}. */
+    private static Import functionImport(com.dylibso.chicory.wasm.WasmModule parsed, int index) {
+        int n = 0;
+        for (int i = 0; i < parsed.importSection().importCount(); i++) {
+            Import imp = parsed.importSection().getImport(i);
+            if (imp.importType() == ExternalType.FUNCTION && n++ == index) {
+                return imp;
+            }
+        }
+        throw new IllegalStateException("no function import " + index);
+    }
+
+    private @Nullable ExportFunction function(String export) {
         if (!exportsFunction(instance.module(), export)) {
             return null;
         }
+        FunctionType expected = Objects.requireNonNull(EXPORT_TYPES.get(export), export);
         FunctionType type = instance.exportType(export);
-        if (!type.params().equals(params) || !type.returns().equals(results)) {
+        if (!type.params().equals(expected.params()) || !type.returns().equals(expected.returns())) {
             throw new WasiModuleException(name, Kind.LINK, "exports " + export + " with type " + type
-                    + ", expected " + FunctionType.of(params, results));
+                    + ", expected " + expected);
         }
         return instance.export(export);
     }
