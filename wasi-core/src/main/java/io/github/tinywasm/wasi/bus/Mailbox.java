@@ -24,7 +24,7 @@ import org.jspecify.annotations.Nullable;
  * <p>Threads and locks: everything below is guarded by {@code lock}. At most one drain task is scheduled or
  * running at a time ({@code scheduled}); it takes up to {@value #BATCH} messages per lock acquisition and
  * hands them to the handler outside the lock, re-submitting itself after {@value #MAX_BATCHES_PER_RUN}
- * batches so that one busy mailbox cannot monopolise a pool thread. {@link #pause(Duration)} stops the worker
+ * batches when the pool has other work queued, so that one busy mailbox cannot monopolise a pool thread. {@link #pause(Duration)} stops the worker
  * between two messages (the rest of a batch goes back to the head of the queue) and returns once the handler
  * is idle, so that the caller may use what the handler uses; until {@link #resume()} the pausing thread counts
  * as this mailbox's worker.
@@ -328,7 +328,7 @@ public final class Mailbox {
         SERVING.set(this);
         @Nullable Object[] batch = new Object[BATCH];
         try {
-            for (int round = 0; round < MAX_BATCHES_PER_RUN; round++) {
+            for (int round = 0; round < MAX_BATCHES_PER_RUN || noOtherWork(); round++) {
                 int n = 0;
                 lock.lock();
                 try {
@@ -402,6 +402,16 @@ public final class Mailbox {
         }
         // Still work to do after a full run: yield the pool thread and come back.
         schedule();
+    }
+
+    /**
+     * Whether the pool has nothing else queued, so that a busy mailbox may go on past {@value #MAX_BATCHES_PER_RUN}
+     * batches on the same thread: yielding then would only hand this task to another thread (waking it, and leaving
+     * this one to park) for nothing. Asked once per batch past the limit; any executor other than a
+     * {@link ForkJoinPool} always gets the thread back.
+     */
+    private boolean noOtherWork() {
+        return executor instanceof ForkJoinPool pool && !pool.hasQueuedSubmissions() && pool.getQueuedTaskCount() == 0;
     }
 
     /**
