@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
-import org.springframework.beans.factory.ObjectProvider;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -18,6 +17,7 @@ import org.springframework.boot.autoconfigure.condition.NoneNestedConditions;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.core.env.Environment;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.web.reactive.handler.SimpleUrlHandlerMapping;
@@ -49,32 +49,13 @@ public final class WasiWebSocketAutoConfiguration {
     static final String SERVLET_HANDLER_MAPPING = "org.springframework.web.socket.server.support.WebSocketHandlerMapping";
     static final String REACTIVE_HANDSHAKE = "org.springframework.web.reactive.socket.server.support.HandshakeWebSocketService";
 
-    /** The fan-out; in a cluster (a {@link FanOutFeed} bean) it takes its frames from the feed. */
-    private static TopicFanOut fanOut(WasiProperties properties, ObjectProvider<FanOutFeed> feed) {
-        WasiProperties.WebSocket ws = properties.websocket();
-        TopicFanOut fanOut = new TopicFanOut(ws.sendBufferSize().toBytes(), ws.sendTimeLimit(), ws.history().size());
-        feed.ifAvailable(fanOut::feedFrom);
-        return fanOut;
-    }
-
     /** {@code /ws} on Spring MVC with a JSR-356 container. */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
     @ConditionalOnClass(name = {SERVLET_HANDLER_MAPPING, JSR356_SERVER})
     @ConditionalOnBooleanProperty(name = ENABLED, matchIfMissing = true)
+    @Import(TopicFanOutConfiguration.class)
     static class ServletWebSocketConfiguration {
-
-        @Bean
-        @ConditionalOnMissingBean
-        TopicFanOut topicFanOut(WasiProperties properties, ObjectProvider<FanOutFeed> feed) {
-            return fanOut(properties, feed);
-        }
-
-        @Bean
-        @ConditionalOnMissingBean
-        TopicAccessPolicy topicAccessPolicy() {
-            return TopicAccessPolicy.ALLOW_ALL;
-        }
 
         @Bean
         @ConditionalOnMissingBean
@@ -106,19 +87,8 @@ public final class WasiWebSocketAutoConfiguration {
     @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
     @ConditionalOnClass(name = REACTIVE_HANDSHAKE)
     @ConditionalOnBooleanProperty(name = ENABLED, matchIfMissing = true)
+    @Import(TopicFanOutConfiguration.class)
     static class ReactiveWebSocketConfiguration {
-
-        @Bean
-        @ConditionalOnMissingBean
-        TopicFanOut topicFanOut(WasiProperties properties, ObjectProvider<FanOutFeed> feed) {
-            return fanOut(properties, feed);
-        }
-
-        @Bean
-        @ConditionalOnMissingBean
-        TopicAccessPolicy topicAccessPolicy() {
-            return TopicAccessPolicy.ALLOW_ALL;
-        }
 
         @Bean
         @ConditionalOnMissingBean
