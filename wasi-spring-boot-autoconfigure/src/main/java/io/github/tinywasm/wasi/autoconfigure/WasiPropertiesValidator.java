@@ -1,12 +1,12 @@
 package io.github.tinywasm.wasi.autoconfigure;
 
 import io.github.tinywasm.wasi.WasiConfig;
-import io.github.tinywasm.wasi.autoconfigure.cluster.TopicPatterns;
 import io.github.tinywasm.wasi.bus.TopicPattern;
 import io.github.tinywasm.wasi.http.HttpConfig;
 import io.github.tinywasm.wasi.http.PathPattern;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -87,11 +87,8 @@ final class WasiPropertiesValidator implements Validator {
         String node = cluster.nodeId();
         c.check(node == null || node.isEmpty() || NODE_ID.matcher(node).matches(), "cluster.node-id", String.valueOf(node),
                 "must be at most 64 letters, digits and . _ - :");
-        for (int i = 0; i < cluster.topics().size(); i++) {
-            String pattern = cluster.topics().get(i);
-            c.check(TopicPatterns.isValid(pattern), "cluster.topics[" + i + "]", pattern,
-                    "must be dot-separated segments, * for one segment, > (last) for the rest");
-        }
+        eachParses(c, "cluster.topics", cluster.topics(), TopicPattern::of,
+                "must be dot-separated segments, * for one segment, > (last) for the rest");
         c.check(cluster.outboxCapacity() >= 1, "cluster.outbox-capacity", cluster.outboxCapacity(), "must be at least 1");
         c.check(cluster.redis().busStreamLength() >= 1, "cluster.redis.bus-stream-length",
                 cluster.redis().busStreamLength(), "must be at least 1");
@@ -121,39 +118,32 @@ final class WasiPropertiesValidator implements Validator {
 
     /** Each HTTP path pattern must parse ({@link PathPattern}). */
     private void paths(Checks c, String key, @Nullable List<String> patterns) {
-        if (patterns == null) {
-            return;
-        }
-        for (int i = 0; i < patterns.size(); i++) {
-            String pattern = patterns.get(i);
-            boolean ok;
-            try {
-                PathPattern.of(pattern);
-                ok = true;
-            } catch (IllegalArgumentException e) {
-                ok = false;
-            }
-            c.check(ok, key + "[" + i + "]", pattern, "must be a path pattern: '/'-separated segments starting with '/',"
-                    + " '*' for one segment, a final '**' for the rest (no empty, '.' or '..' segment)");
-        }
+        eachParses(c, key, patterns, PathPattern::of, "must be a path pattern: '/'-separated segments starting with '/',"
+                + " '*' for one segment, a final '**' for the rest (no empty, '.' or '..' segment)");
     }
 
     /** Each capability pattern must parse ({@link TopicPattern}). */
     private void patterns(Checks c, String key, @Nullable List<String> patterns) {
-        if (patterns == null) {
+        eachParses(c, key, patterns, TopicPattern::of,
+                "must be a topic pattern: dot-separated segments, '*' for one segment, a final '>' for the rest");
+    }
+
+    /** Checks that {@code parse} accepts each of {@code values}, reported as {@code key[i]} with {@code rule}. */
+    private static void eachParses(Checks c, String key, @Nullable List<String> values, Consumer<String> parse,
+            String rule) {
+        if (values == null) {
             return;
         }
-        for (int i = 0; i < patterns.size(); i++) {
-            String pattern = patterns.get(i);
+        for (int i = 0; i < values.size(); i++) {
+            String value = values.get(i);
             boolean ok;
             try {
-                TopicPattern.of(pattern);
+                parse.accept(value);
                 ok = true;
-            } catch (IllegalArgumentException e) {
+            } catch (IllegalArgumentException | NullPointerException e) {
                 ok = false;
             }
-            c.check(ok, key + "[" + i + "]", pattern,
-                    "must be a topic pattern: dot-separated segments, '*' for one segment, a final '>' for the rest");
+            c.check(ok, key + "[" + i + "]", value, rule);
         }
     }
 
