@@ -21,8 +21,12 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class DeliveryBenchmark {
 
-    private static final int ROUNDS = 7;
-    private static final int WARM_UP_ROUNDS = 3;
+    private static final int ROUNDS = 9;
+    /**
+     * Full rounds of each path before measuring: the JIT goes on recompiling the guest's generated classes (tens of
+     * kilobytes of bytecode per function) for several million calls.
+     */
+    private static final int WARM_UP_ROUNDS = 5;
 
     private DeliveryBenchmark() {}
 
@@ -31,10 +35,14 @@ final class DeliveryBenchmark {
         System.out.println();
         System.out.println("== delivery: 64-byte messages into the C guest 'sink': raw Chicory (ceiling), "
                 + "WasmModule.deliver, Java publisher -> bus");
-        System.out.printf("%-12s %14s %14s %14s %10s %10s%n", "engine", "raw msg/s", "deliver msg/s", "bus msg/s",
-                "deliver/raw", "bus/raw");
+        System.out.printf("%-12s %14s %14s %14s %10s %10s %14s%n", "engine", "raw msg/s", "deliver msg/s", "bus msg/s",
+                "deliver/raw", "bus/raw", "paired bus/raw");
         for (Engine engine : Engine.values()) {
-            int n = engine == Engine.COMPILER ? 2_000_000 : 200_000;
+            String only = System.getProperty("bench.engine");
+            if (only != null && !only.equalsIgnoreCase(engine.name())) {
+                continue;
+            }
+            int n = engine == Engine.COMPILER ? 2_000_000 : 100_000;
             WasiConfig config = WasiConfig.builder().engine(engine).build();
             double[] raw = new double[ROUNDS];
             double[] direct = new double[ROUNDS];
@@ -46,9 +54,9 @@ final class DeliveryBenchmark {
                     WasiServer server = new WasiServer(config)) {
                 server.load("sink", sink);
                 for (int w = 0; w < WARM_UP_ROUNDS; w++) {
-                    raw(rawGuest, n / 2);
-                    direct(module, n / 2);
-                    bus(server, n / 2);
+                    raw(rawGuest, n);
+                    direct(module, n);
+                    bus(server, n);
                 }
                 for (int r = 0; r < ROUNDS; r++) {
                     raw[r] = raw(rawGuest, n);
@@ -59,8 +67,8 @@ final class DeliveryBenchmark {
             double c = Benchmarks.median(raw);
             double d = Benchmarks.median(direct);
             double b = Benchmarks.median(bus);
-            System.out.printf("%-12s %14.0f %14.0f %14.0f %10.2f %10.2f%n", engine.name().toLowerCase(), c, d, b,
-                    d / c, b / c);
+            System.out.printf("%-12s %14.0f %14.0f %14.0f %10.2f %10.2f %14.2f%n", engine.name().toLowerCase(), c, d, b,
+                    d / c, b / c, Benchmarks.medianRatio(bus, raw));
             System.out.printf("%-12s bus/raw per round: %s%n", "", Benchmarks.ratios(bus, raw));
             System.out.printf("%-12s deliver/raw per round: %s%n", "", Benchmarks.ratios(direct, raw));
         }

@@ -21,13 +21,13 @@ import org.jspecify.annotations.Nullable;
  * that the handler sees messages and work one at a time, in one order; it never waits for room
  * ({@link #offerWork}).
  *
- * <p>Threads and locks: everything below is guarded by {@code lock}. At most one drain task is scheduled or
- * running at a time ({@code scheduled}); it takes up to {@value #BATCH} messages per lock acquisition and
- * hands them to the handler outside the lock, re-submitting itself after {@value #MAX_BATCHES_PER_RUN}
- * batches when the pool has other work queued, so that one busy mailbox cannot monopolise a pool thread. {@link #pause(Duration)} stops the worker
- * between two messages (the rest of a batch goes back to the head of the queue) and returns once the handler
- * is idle, so that the caller may use what the handler uses; until {@link #resume()} the pausing thread counts
- * as this mailbox's worker.
+ * <p>Threads and locks: everything below is guarded by {@code lock}. At most one drain task is scheduled or running
+ * at a time ({@code scheduled}); it takes up to {@value #BATCH} messages per lock acquisition (the same acquisition
+ * puts back what a pause left of the previous batch) and hands them to the handler outside the lock, re-submitting
+ * itself after {@value #MAX_BATCHES_PER_RUN} batches when the pool has other work queued, so that one busy mailbox
+ * cannot monopolise a pool thread. {@link #pause(Duration)} stops the worker between two messages (the rest of a
+ * batch goes back to the head of the queue) and returns once the handler is idle, so that the caller may use what
+ * the handler uses; until {@link #resume()} the pausing thread counts as this mailbox's worker.
  *
  * <p>Backpressure ({@link OverflowPolicy#BLOCK}) never deadlocks, and never drops from a cycle of healthy
  * subscribers fed by outside publishers:
@@ -327,30 +327,62 @@ public final class Mailbox {
         Mailbox outer = SERVING.get();
         SERVING.set(this);
         @Nullable Object[] batch = new Object[BATCH];
+        int n = 0; // the batch in hand: n items taken, the first `done` of them handled
+        int done = 0;
+        boolean again = false;
         try {
-            for (int round = 0; round < MAX_BATCHES_PER_RUN || noOtherWork(); round++) {
-                int n = 0;
+            for (int round = 0; ; round++) {
+                boolean mayGoOn = round < MAX_BATCHES_PER_RUN || noOtherWork();
+                int late = 0;
+                List<Work> abandoned = null;
+                boolean exit = false;
+                // One lock acquisition per batch: it settles the batch just handled and takes the next one, so the
+                // publishers' lock sees the worker once per batch, not twice.
                 lock.lock();
                 try {
-                    if (paused || queue.isEmpty()) {
-                        scheduled = false;
+                    for (int i = n - 1; i >= done; i--) {
+                        if (!closed) {
+                            queue.addFirst(batch[i]);
+                        } else if (batch[i] instanceof Work w) {
+                            abandoned = add(abandoned, w);
+                        } else {
+                            late++;
+                        }
+                        batch[i] = null;
+                    }
+                    n = 0;
+                    if (paused || queue.isEmpty() || !mayGoOn) {
+                        running = false;
+                        if (paused || queue.isEmpty()) {
+                            scheduled = false;
+                        } else {
+                            again = true; // a full run with work left: yield the pool thread and come back
+                        }
                         idle.signalAll();
-                        return;
-                    }
-                    while (n < BATCH && !queue.isEmpty()) {
-                        batch[n++] = queue.pollFirst();
-                    }
-                    if (overCapacity && queue.size() < capacity) {
-                        overCapacity = false;
-                    }
-                    running = true;
-                    if (roomWaiters > 0 && queue.size() <= lowWater) {
-                        notFull.signalAll();
+                        exit = true;
+                    } else {
+                        while (n < BATCH && !queue.isEmpty()) {
+                            batch[n++] = queue.pollFirst();
+                        }
+                        if (overCapacity && queue.size() < capacity) {
+                            overCapacity = false;
+                        }
+                        running = true;
+                        if (roomWaiters > 0 && queue.size() <= lowWater) {
+                            notFull.signalAll();
+                        }
                     }
                 } finally {
                     lock.unlock();
                 }
-                int done = 0;
+                if (late > 0) {
+                    handler.droppedAfterClose(late);
+                }
+                abandon(abandoned);
+                if (exit) {
+                    break;
+                }
+                done = 0;
                 handler.batchStart();
                 long t0 = System.nanoTime();
                 while (done < n && !paused) {
@@ -369,29 +401,6 @@ public final class Mailbox {
                     }
                 }
                 handler.batchDone(done, System.nanoTime() - t0);
-                int late = 0;
-                List<Work> abandoned = null;
-                lock.lock();
-                try {
-                    for (int i = n - 1; i >= done; i--) {
-                        if (!closed) {
-                            queue.addFirst(batch[i]);
-                        } else if (batch[i] instanceof Work w) {
-                            abandoned = add(abandoned, w);
-                        } else {
-                            late++;
-                        }
-                        batch[i] = null;
-                    }
-                    running = false;
-                    idle.signalAll();
-                } finally {
-                    lock.unlock();
-                }
-                if (late > 0) {
-                    handler.droppedAfterClose(late);
-                }
-                abandon(abandoned);
             }
         } finally {
             if (outer != null) {
@@ -400,8 +409,9 @@ public final class Mailbox {
                 SERVING.remove();
             }
         }
-        // Still work to do after a full run: yield the pool thread and come back.
-        schedule();
+        if (again) {
+            schedule();
+        }
     }
 
     /**

@@ -160,7 +160,7 @@ final class HttpPool {
 
         @Override
         public void batchDone(int count, long nanos) {
-            slot.batchDone(count, nanos);
+            slot.laneBatchDone(nanos); // not batchDone: its per-batch counts belong to the slot's own worker
         }
     }
 }

@@ -117,10 +117,14 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     private final LongAdder published = new LongAdder();
     private final LongAdder broadcasts = new LongAdder();
     private final LongAdder delivered = new LongAdder();
-    /** Messages delivered in the batch in progress (the mailbox's worker only), added to {@code delivered} after it. */
-    private int deliveredInBatch;
-    /** Guest calls made for messages in the batch in progress (the mailbox's worker only), added to {@code calls} after it. */
-    private int callsInBatch;
+    /*
+     * The batch in progress (the mailbox's worker only): items that were not a guest call for a message (drops, HTTP
+     * work) and message calls that failed. Counted by exception, so that a healthy message writes nothing here: these
+     * fields may share a cache line with what publishers read on every offer, and a write per message would pull that
+     * line back and forth between the two cores. delivered and calls are worked out once per batch (batchDone).
+     */
+    private int notCalledInBatch;
+    private int failedInBatch;
     private final LongAdder errors = new LongAdder();
     private final LongAdder traps = new LongAdder();
     private final LongAdder timeouts = new LongAdder();
@@ -609,37 +613,45 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
     public void handle(Message message) {
         WasmModule m = current;
         if (m == null) {
+            notCalled();
             drop(DropReason.CLOSED, message);
             return;
         }
         if (!m.subscribedTo(message.topic())) {
+            notCalled();
             drop(DropReason.UNSUBSCRIBED, message);
             return;
         }
         if (quarantine.active()) {
+            notCalled();
             quarantined(message);
             return;
         }
         if (!m.hasHandler()) {
+            notCalled();
             drop(DropReason.NO_HANDLER, message);
             return;
         }
         BusInterceptor.Scope scope = context.interceptor().beforeProcess(name, message);
         Throwable failure = null;
         try {
-            callsInBatch++; // only messages that reach the guest are guest calls; drops above are not
             WasiModuleException cleanup = m.deliver(message);
-            deliveredInBatch++;
             quarantine.succeeded();
             if (cleanup != null) {
                 guestError(cleanup, message); // delivered all the same: only the free() after it failed
             }
         } catch (WasiModuleException e) {
+            failedInBatch++;
             failure = e;
             guestError(e, message);
         } finally {
             scope.close(failure);
         }
+    }
+
+    /** An item of the batch in progress that is not a guest call for a message (see {@code notCalledInBatch}). */
+    private void notCalled() {
+        notCalledInBatch++;
     }
 
     @Override
@@ -655,11 +667,19 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
 
     @Override
     public void batchDone(int count, long nanos) {
-        delivered.add(deliveredInBatch); // once per batch: an atomic add per message is a fence on the hot path
-        deliveredInBatch = 0;
-        calls.add(callsInBatch);
-        callsInBatch = 0;
-        callNanos.add(nanos); // calls are counted per guest call, in handle and serveHttp
+        // once per batch: an atomic add per message is a fence on the hot path
+        int messageCalls = count - notCalledInBatch;
+        calls.add(messageCalls); // HTTP calls are counted in serveHttp
+        delivered.add(messageCalls - failedInBatch);
+        notCalledInBatch = 0;
+        failedInBatch = 0;
+        callNanos.add(nanos);
+        MDC.remove(MDC_KEY);
+    }
+
+    /** After a batch of an extra HTTP lane (its own worker): the time it took; serveHttp counted its calls. */
+    void laneBatchDone(long nanos) {
+        callNanos.add(nanos);
         MDC.remove(MDC_KEY);
     }
 
@@ -807,6 +827,7 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
 
     @Override
     public void handle(Mailbox.Work work) {
+        notCalled(); // serveHttp counts its own calls
         serveHttp(current, (HttpWork) work, false);
     }
 

@@ -78,6 +78,8 @@ public final class WasmModule implements AutoCloseable {
     private final long[] args4 = new long[4];
     private final String engine;
     private final Binding binding;
+    /** The last {@link #subscribedTo} answer; racy by design (see {@link TopicCheck}). */
+    private @Nullable TopicCheck lastCheck;
     private final @Nullable ExportFunction malloc;
     private final @Nullable ExportFunction free;
     private final @Nullable ExportFunction onMessage;
@@ -786,9 +788,27 @@ public final class WasmModule implements AutoCloseable {
         return new TreeSet<>(binding.topics);
     }
 
+    /**
+     * Whether this instance is subscribed to the topic. Asked for every message delivered, so the last answer is
+     * kept: a message of the same topic {@link String} as the one before, with no subscription change since, costs
+     * two reads instead of a hash lookup.
+     */
     public boolean subscribedTo(String topic) {
-        return binding.topics.contains(topic);
+        int version = binding.topicsVersion;
+        TopicCheck last = lastCheck;
+        if (last != null && last.topic == topic && last.version == version) {
+            return last.subscribed;
+        }
+        boolean subscribed = binding.topics.contains(topic);
+        lastCheck = new TopicCheck(topic, version, subscribed);
+        return subscribed;
     }
+
+    /**
+     * One answer of {@link #subscribedTo}: immutable, so a thread that reads it from the unguarded field sees it
+     * whole; the version is read before the set, so an answer never outlives the change that would alter it.
+     */
+    private record TopicCheck(String topic, int version, boolean subscribed) {}
 
     /** Whether the guest exports an allocator ({@code malloc} or {@code alloc}). */
     public boolean hasAllocator() {
@@ -830,6 +850,8 @@ public final class WasmModule implements AutoCloseable {
         private final HostServices services;
         private final Logger guestLog;
         private final Set<String> topics = ConcurrentHashMap.newKeySet();
+        /** Bumped after every change of {@code topics}, so that a cached {@link TopicCheck} can tell it is stale. */
+        private volatile int topicsVersion;
         private final Capabilities capabilities;
         private volatile @Nullable SubscriptionSink sink;
 
@@ -860,6 +882,7 @@ public final class WasmModule implements AutoCloseable {
         public void subscribe(String topic) {
             require(Capabilities.Call.SUBSCRIBE, topic);
             if (topics.add(topic)) {
+                topicsVersion++; // only the instance's own calls change it, one at a time
                 SubscriptionSink s = sink;
                 if (s != null) {
                     s.subscribe(topic);
@@ -870,6 +893,7 @@ public final class WasmModule implements AutoCloseable {
         @Override
         public void unsubscribe(String topic) {
             if (topics.remove(topic)) {
+                topicsVersion++;
                 SubscriptionSink s = sink;
                 if (s != null) {
                     s.unsubscribe(topic);

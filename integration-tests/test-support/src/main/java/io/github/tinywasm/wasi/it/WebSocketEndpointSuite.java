@@ -191,6 +191,34 @@ public abstract class WebSocketEndpointSuite {
         assertThat(fanOut().topics()).containsExactly("a", "b");
     }
 
+    /**
+     * Bursts of frames of every size, around the sizes at which the Spring MVC sender writes several frames as one
+     * (JSR-356 batching) or one alone: every frame arrives whole, in order, none twice.
+     */
+    @Test
+    void burstsOfSmallAndLargeFramesArriveWholeAndInOrder() throws Exception {
+        start();
+        WebSocketClients.Reader client = reader("t");
+        int[] sizes = {4, 64, 1, 700, 6 * 1024 - 10, 6 * 1024 - 9, 3000, 64, 9000, 70_000, 4, 4, 2048};
+        List<byte[]> sent = new ArrayList<>();
+        for (int round = 0; round < 6; round++) {
+            for (int i = 0; i < 40; i++) {
+                byte[] payload = new byte[sizes[sent.size() % sizes.length]];
+                ThreadLocalRandom.current().nextBytes(payload);
+                sent.add(payload);
+                publish("in", payload);
+            }
+            // a round at a time, well within the client's send buffer: nothing may be dropped
+            int expected = sent.size();
+            await().atMost(Duration.ofSeconds(30)).until(() -> client.size() == expected);
+        }
+        List<byte[]> received = client.frames();
+        for (int i = 0; i < sent.size(); i++) {
+            assertThat(received.get(i)).as("frame %d of %d bytes", i, sent.get(i).length).isEqualTo(sent.get(i));
+        }
+        assertThat(fanOut().stats().framesDropped()).isZero();
+    }
+
     @Test
     void handshakesWithoutATopicFromAForeignOriginOrForADeniedTopicAreRefused() throws Exception {
         start("tinywasm.wasi.websocket.allowed-origins=http://allowed.example");

@@ -17,7 +17,9 @@ import org.springframework.web.socket.WebSocketSession;
  * A Spring MVC WebSocket session on a JSR-356 container, as a {@link ClientChannel}. Two ways to write a batch:
  * <ul>
  *   <li>blocking sends on a {@link BlockingSendPool} sender, up to {@value #FRAMES_PER_TURN} frames per turn
- *       before the sender serves other clients: the fast path, while the client keeps up;
+ *       before the sender serves other clients: the fast path, while the client keeps up. The frames go to the
+ *       container in chunks of {@value #FRAMES_PER_WRITE} with JSR-356 batching, so that a chunk costs one socket
+ *       write rather than one per frame;
  *   <li>asynchronous sends, one frame after the other (JSR-356 allows one message in progress per session):
  *       no thread waits for the client. Used from the first turn whose sends waited longer than
  *       {@link BlockingSendPool#PINNED_MILLIS} in all (one long send, or many sends of a few ms each on a slow link:
@@ -47,6 +49,17 @@ final class JsrClientChannel implements ClientChannel {
     static final String ABNORMAL_CLOSE_TIMEOUT = "org.apache.tomcat.websocket.ABNORMAL_SESSION_CLOSE_SEND_TIMEOUT";
     /** Frames one blocking turn writes before the sender serves other clients. */
     static final int FRAMES_PER_TURN = 256;
+    /** Most frames a blocking turn hands to the container as one write (JSR-356 batching). */
+    static final int FRAMES_PER_WRITE = 64;
+    /**
+     * Most bytes of one batched write, frame headers included: within Tomcat's 8 KiB output buffer, so that the
+     * container writes a chunk once, when batching is turned off, and never has to empty its buffer part-way (which
+     * it does recursively, a stack frame per buffer: a 16 MiB frame batched overflowed the stack). A larger frame
+     * goes alone, unbatched. It also keeps a chunk's time, its progress and a slow client seen every few kilobytes.
+     */
+    static final int BYTES_PER_WRITE = 6 * 1024;
+    /** Upper bound of a WebSocket frame header from server to client (no mask). */
+    private static final int FRAME_HEADER = 10;
 
     /** The turn the calling sender thread is running, if any. */
     private static final ThreadLocal<Turn> TURN = ThreadLocal.withInitial(Turn::new);
@@ -167,21 +180,29 @@ final class JsrClientChannel implements ClientChannel {
                     budget -= end - next;
                     try {
                         while (next < end) {
+                            int chunkEnd = chunkEnd(batch, next, end);
                             pool.sending();
                             try {
-                                WireFrame frame = batch.get(next);
-                                if (frame.text()) {
-                                    basic.sendText(frame.asText());
+                                if (chunkEnd - next == 1) {
+                                    send(batch.get(next++));
                                 } else {
-                                    basic.sendBinary(ByteBuffer.wrap(frame.bytes()));
+                                    // The container buffers the chunk's frames and writes them in one go when
+                                    // batching is turned off again: one socket write per chunk, not one per frame.
+                                    basic.setBatchingAllowed(true);
+                                    try {
+                                        for (; next < chunkEnd; next++) {
+                                            send(batch.get(next));
+                                        }
+                                    } finally {
+                                        basic.setBatchingAllowed(false); // flushes: nothing stays buffered
+                                    }
                                 }
                             } finally {
                                 blocked += pool.sent();
                                 if (blocked > PINNED_NANOS) {
-                                    slow = true; // one long send, or many slow ones: it goes asynchronously
+                                    slow = true; // one long write, or many slow ones: it goes asynchronously
                                 }
                             }
-                            next++;
                             done.progressed();
                             if (slow) {
                                 break;
@@ -213,6 +234,14 @@ final class JsrClientChannel implements ClientChannel {
             }
         }
 
+        private void send(WireFrame frame) throws IOException {
+            if (frame.text()) {
+                basic.sendText(frame.asText());
+            } else {
+                basic.sendBinary(ByteBuffer.wrap(frame.bytes()));
+            }
+        }
+
         @Override
         public void runAsync() {
             List<WireFrame> batch = frames;
@@ -226,6 +255,23 @@ final class JsrClientChannel implements ClientChannel {
             done = IDLE;
             return callback;
         }
+    }
+
+    /**
+     * End (exclusive) of the next chunk of {@code batch} from {@code from} (before {@code end}): as many frames as
+     * fit in {@link #BYTES_PER_WRITE}, at most {@link #FRAMES_PER_WRITE}, and at least one.
+     */
+    static int chunkEnd(List<WireFrame> batch, int from, int end) {
+        int to = from + 1;
+        long bytes = batch.get(from).size() + FRAME_HEADER;
+        while (to < end && to - from < FRAMES_PER_WRITE) {
+            bytes += batch.get(to).size() + FRAME_HEADER;
+            if (bytes > BYTES_PER_WRITE) {
+                break;
+            }
+            to++;
+        }
+        return to;
     }
 
     /**
