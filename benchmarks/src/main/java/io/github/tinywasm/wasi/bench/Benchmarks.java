@@ -58,18 +58,6 @@ public final class Benchmarks {
         return out.toString();
     }
 
-    /**
-     * Median of the per-round ratios {@code a[i] / b[i]}: for paths measured in alternating rounds, the estimate that
-     * cancels what moves both paths of a round alike (the JIT recompiling shared runtime code, the machine).
-     */
-    static double medianRatio(double[] a, double[] b) {
-        double[] r = new double[a.length];
-        for (int i = 0; i < a.length; i++) {
-            r[i] = a[i] / b[i];
-        }
-        return median(r);
-    }
-
     /** Median of the values. */
     static double median(double[] values) {
         double[] sorted = values.clone();

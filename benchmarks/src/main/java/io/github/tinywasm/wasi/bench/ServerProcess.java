@@ -160,9 +160,10 @@ final class ServerProcess implements AutoCloseable {
      * {@code java.class.path} is Maven's own: the project's classpath is the URLs of the class loader that
      * loaded this class.
      */
-    private static String classpath() {
+    static String classpath() {
         Set<String> entries = new LinkedHashSet<>();
-        // only the loader of this class: its parents under Maven are Maven's own realms
+        // the harness's classpath, for a child JVM: only the loader of this class (under Maven its parents are
+        // Maven's own realms)
         if (ServerProcess.class.getClassLoader() instanceof URLClassLoader u) {
             for (URL url : u.getURLs()) {
                 if ("file".equals(url.getProtocol())) {
