@@ -177,4 +177,81 @@ class MailboxRaceTest {
             executor.shutdownNow();
         }
     }
+    @Test
+    void aHandlerThatPausesOrClosesItsOwnMailboxStrandsNothingAndHangsNoOne() throws Exception {
+        ExecutorService executor = new ForkJoinPool(2);
+        try {
+            AtomicInteger handled = new AtomicInteger();
+            AtomicLong late = new AtomicLong();
+            Mailbox[] self = new Mailbox[1];
+            List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Mailbox mailbox = new Mailbox(10_000, executor, new Mailbox.Handler() {
+                @Override
+                public void handle(Message message) {
+                    String p = message.payloadAsString();
+                    seen.add(p);
+                    handled.incrementAndGet();
+                    if (p.equals("m300")) {
+                        // pausing itself: its own call is in progress, so the pause cannot find it idle
+                        if (self[0].pause(Duration.ZERO)) {
+                            seen.add("a pause by its own handler found it idle");
+                        }
+                        self[0].resume();
+                    } else if (p.equals("m600")) {
+                        self[0].pause(Duration.ZERO); // stays paused after this call: the rest waits for a resume
+                    }
+                }
+
+                @Override
+                public void droppedAfterClose(int count) {
+                    late.addAndGet(count);
+                }
+            });
+            self[0] = mailbox;
+            for (int i = 0; i < 1000; i++) {
+                mailbox.offer(Message.of("t", "m" + i), OverflowPolicy.BLOCK, Duration.ofSeconds(5));
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> handled.get() == 601);
+            assertThat(mailbox.pause(Duration.ofSeconds(10))).as("idle once paused by its own handler").isTrue();
+            assertThat(mailbox.depth()).isEqualTo(399);
+            mailbox.resume();
+            assertThat(mailbox.awaitEmpty(Duration.ofSeconds(30))).isTrue();
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < 1000; i++) {
+                expected.add("m" + i);
+            }
+            assertThat(seen).isEqualTo(expected);
+
+            // and one that closes its own mailbox in the middle of a batch
+            AtomicInteger handled2 = new AtomicInteger();
+            Mailbox[] self2 = new Mailbox[1];
+            int[] left = new int[1];
+            Mailbox closing = new Mailbox(10_000, executor, new Mailbox.Handler() {
+                @Override
+                public void handle(Message message) {
+                    if (handled2.incrementAndGet() == 100) {
+                        left[0] = self2[0].close();
+                    }
+                }
+
+                @Override
+                public void droppedAfterClose(int count) {
+                    late.addAndGet(count);
+                }
+            });
+            self2[0] = closing;
+            late.set(0);
+            closing.pause(Duration.ofSeconds(1)); // queue them all first, so that the close falls inside a batch
+            for (int i = 0; i < 1000; i++) {
+                closing.offer(Message.of("t", "m" + i), OverflowPolicy.BLOCK, Duration.ofSeconds(5));
+            }
+            closing.resume();
+            await().atMost(Duration.ofSeconds(30)).until(() -> handled2.get() + late.get() + left[0] == 1000);
+            assertThat(handled2.get()).isEqualTo(100);
+            assertThat(late.get()).as("the rest of the batch in hand").isEqualTo(Mailbox.BATCH - 100);
+            assertThat(closing.awaitEmpty(Duration.ofSeconds(10))).isTrue();
+        } finally {
+            executor.shutdownNow();
+        }
+    }
 }
