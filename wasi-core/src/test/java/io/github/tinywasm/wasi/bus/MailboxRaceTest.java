@@ -77,23 +77,29 @@ class MailboxRaceTest {
 
     @Test
     void pausesResumesAndAwaitsRacingABusyWorkerLoseReorderAndDuplicateNothing() throws Exception {
-        for (ExecutorService executor : new ExecutorService[] {new ForkJoinPool(2), Executors.newFixedThreadPool(2)}) {
-            try {
-                race(executor);
-            } finally {
-                executor.shutdownNow();
+        // a small capacity keeps runs short; a large one lets runs go past the 16-batch yield (always taken on a pool
+        // other than a ForkJoinPool)
+        for (int capacity : new int[] {1024, 100_000}) {
+            for (ExecutorService executor : new ExecutorService[] {new ForkJoinPool(2), Executors.newFixedThreadPool(2)}) {
+                try {
+                    race(executor, capacity);
+                } finally {
+                    executor.shutdownNow();
+                }
             }
         }
     }
 
-    private void race(ExecutorService executor) throws Exception {
+    private void race(ExecutorService executor, int capacity) throws Exception {
         Recorder recorder = new Recorder();
         ConcurrentLinkedQueue<String> gone = new ConcurrentLinkedQueue<>();
-        Mailbox mailbox = new Mailbox(1024, executor, recorder);
+        Mailbox mailbox = new Mailbox(capacity, executor, recorder);
         int total = 200_000;
         AtomicBoolean publishing = new AtomicBoolean(true);
         List<String> expected = new ArrayList<>(total);
+        java.util.concurrent.atomic.AtomicReference<Throwable> publisherFailed = new java.util.concurrent.atomic.AtomicReference<>();
         Thread publisher = new Thread(() -> {
+          try {
             for (int i = 0; i < total; i++) {
                 String name = (i % 97 == 0 ? "w" : "m") + i;
                 Mailbox.Offer o = i % 97 == 0 ? mailbox.offerWork(new Job(name, gone))
@@ -105,7 +111,11 @@ class MailboxRaceTest {
                 }
                 // a refused Job (mailbox full) is the caller's to answer: not expected
             }
+          } catch (Throwable t) {
+            publisherFailed.set(t);
+          } finally {
             publishing.set(false);
+          }
         }, "test-publisher");
         List<String> chaosErrors = new java.util.concurrent.CopyOnWriteArrayList<>();
         Thread chaos = new Thread(() -> {
@@ -131,6 +141,7 @@ class MailboxRaceTest {
         chaos.start();
         publisher.join();
         chaos.join();
+        assertThat(publisherFailed.get()).as("the publisher").isNull();
         assertThat(mailbox.awaitEmpty(Duration.ofSeconds(60))).as("drained").isTrue();
         assertThat(recorder.violations).isEmpty();
         assertThat(chaosErrors).isEmpty();
