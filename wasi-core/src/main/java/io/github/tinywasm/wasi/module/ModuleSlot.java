@@ -632,19 +632,29 @@ public final class ModuleSlot implements TopicBus.Subscriber, Mailbox.Handler, W
             drop(DropReason.NO_HANDLER, message);
             return;
         }
-        BusInterceptor.Scope scope = context.interceptor().beforeProcess(name, message);
+        BusInterceptor.Scope scope;
+        try {
+            scope = context.interceptor().beforeProcess(name, message);
+        } catch (RuntimeException | Error e) {
+            notCalled(); // the guest never saw it (the mailbox logs what was thrown)
+            throw e;
+        }
         Throwable failure = null;
+        boolean handed = false; // a local: the healthy path writes no field (see notCalledInBatch)
         try {
             WasiModuleException cleanup = m.deliver(message);
+            handed = true;
             quarantine.succeeded();
             if (cleanup != null) {
                 guestError(cleanup, message); // delivered all the same: only the free() after it failed
             }
         } catch (WasiModuleException e) {
-            failedInBatch++;
             failure = e;
             guestError(e, message);
         } finally {
+            if (!handed) {
+                failedInBatch++; // a guest error, or anything else thrown out of the call: a call, not delivered
+            }
             scope.close(failure);
         }
     }

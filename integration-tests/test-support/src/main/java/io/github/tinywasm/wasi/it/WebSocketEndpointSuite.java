@@ -508,6 +508,92 @@ public abstract class WebSocketEndpointSuite {
         }
     }
 
+    /**
+     * Promise (RFC 6455 5.5.1, and the JSR-356 container's own close handshake): a client that closes the connection
+     * politely gets the server's close frame back, whatever the server is writing to it at that moment. Here every
+     * client closes while small frames stream to it without a pause, so its close arrives while the server writes
+     * them, on Spring MVC in chunks with JSR-356 batching turned on.
+     */
+    @Test
+    void clientsThatCloseWhileFramesStreamToThemGetTheServersCloseFrame() throws Exception {
+        start("tinywasm.wasi.websocket.send-time-limit=30s");
+        AtomicBoolean flooding = new AtomicBoolean(true);
+        Thread flood = new Thread(() -> {
+            int seq = 0;
+            while (flooding.get()) {
+                publish("in", frame(48, seq++));
+            }
+        }, "test-flood");
+        flood.start();
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        try {
+            List<Future<String>> outcomes = new ArrayList<>();
+            for (int i = 0; i < 120; i++) {
+                outcomes.add(pool.submit(() -> closeWhileReceiving(20)));
+            }
+            List<String> got = new ArrayList<>();
+            for (Future<String> f : outcomes) {
+                got.add(f.get(120, TimeUnit.SECONDS));
+            }
+            assertThat(got).as("what each client saw after its close").allMatch(o -> o.equals("close frame 1000"));
+        } finally {
+            flooding.set(false);
+            flood.join();
+            pool.shutdownNow();
+        }
+    }
+
+    /**
+     * One raw client: reads {@code frames} frames, sends a close frame (1000) and reads on until the server's close
+     * frame ("close frame CODE"), the end of the connection without one ("end without a close frame") or 20 s of
+     * silence ("no close frame within 20 s").
+     */
+    private String closeWhileReceiving(int frames) throws IOException {
+        String[] status = new String[1];
+        try (Socket s = WebSocketClients.rawHandshake(port(), "/ws?topic=t", null, 0, status)) {
+            if (!status[0].startsWith("HTTP/1.1 101")) {
+                return "handshake " + status[0];
+            }
+            s.setSoTimeout(20_000);
+            java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(s.getInputStream()));
+            // the rest of the response's head
+            int matched = 0;
+            while (matched < 2) {
+                int c = in.read();
+                if (c == -1) {
+                    return "end in the handshake";
+                }
+                matched = c == '\n' ? matched + 1 : c == '\r' ? matched : 0;
+            }
+            try {
+                for (int n = 0; ; n++) {
+                    if (n == frames) {
+                        // masked (zero mask) close frame with code 1000
+                        s.getOutputStream().write(new byte[] {(byte) 0x88, (byte) 0x82, 0, 0, 0, 0, 0x03, (byte) 0xE8});
+                        s.getOutputStream().flush();
+                    }
+                    int b0 = in.readUnsignedByte();
+                    int b1 = in.readUnsignedByte();
+                    long len = b1 & 0x7f;
+                    if (len == 126) {
+                        len = in.readUnsignedShort();
+                    } else if (len == 127) {
+                        len = in.readLong();
+                    }
+                    byte[] payload = new byte[(int) len];
+                    in.readFully(payload);
+                    if ((b0 & 0x0f) == 0x8) {
+                        return "close frame " + (len >= 2 ? ((payload[0] & 0xff) << 8 | (payload[1] & 0xff)) : -1);
+                    }
+                }
+            } catch (java.io.EOFException | java.net.SocketException e) {
+                return "end without a close frame";
+            } catch (java.net.SocketTimeoutException e) {
+                return "no close frame within 20 s";
+            }
+        }
+    }
+
     /** Clients that go away while frames are being written to them: the rest carries on, nothing leaks. */
     @Test
     void sessionsClosedInTheMiddleOfSendingDoNotDisturbTheOthers() throws Exception {

@@ -17,9 +17,8 @@ import org.springframework.web.socket.WebSocketSession;
  * A Spring MVC WebSocket session on a JSR-356 container, as a {@link ClientChannel}. Two ways to write a batch:
  * <ul>
  *   <li>blocking sends on a {@link BlockingSendPool} sender, up to {@value #FRAMES_PER_TURN} frames per turn
- *       before the sender serves other clients: the fast path, while the client keeps up. The frames go to the
- *       container in chunks of {@value #FRAMES_PER_WRITE} with JSR-356 batching, so that a chunk costs one socket
- *       write rather than one per frame;
+ *       before the sender serves other clients: the fast path, while the client keeps up. Each frame is its own
+ *       write: no JSR-356 batching (see {@link PooledSender});
  *   <li>asynchronous sends, one frame after the other (JSR-356 allows one message in progress per session):
  *       no thread waits for the client. Used from the first turn whose sends waited longer than
  *       {@link BlockingSendPool#PINNED_MILLIS} in all (one long send, or many sends of a few ms each on a slow link:
@@ -49,17 +48,6 @@ final class JsrClientChannel implements ClientChannel {
     static final String ABNORMAL_CLOSE_TIMEOUT = "org.apache.tomcat.websocket.ABNORMAL_SESSION_CLOSE_SEND_TIMEOUT";
     /** Frames one blocking turn writes before the sender serves other clients. */
     static final int FRAMES_PER_TURN = 256;
-    /** Most frames a blocking turn hands to the container as one write (JSR-356 batching). */
-    static final int FRAMES_PER_WRITE = 64;
-    /**
-     * Most bytes of one batched write, frame headers included: within Tomcat's 8 KiB output buffer, so that the
-     * container writes a chunk once, when batching is turned off, and never has to empty its buffer part-way (which
-     * it does recursively, a stack frame per buffer: a 16 MiB frame batched overflowed the stack). A larger frame
-     * goes alone, unbatched. It also keeps a chunk's time, its progress and a slow client seen every few kilobytes.
-     */
-    static final int BYTES_PER_WRITE = 6 * 1024;
-    /** Upper bound of a WebSocket frame header from server to client (no mask). */
-    private static final int FRAME_HEADER = 10;
 
     /** The turn the calling sender thread is running, if any. */
     private static final ThreadLocal<Turn> TURN = ThreadLocal.withInitial(Turn::new);
@@ -154,6 +142,13 @@ final class JsrClientChannel implements ClientChannel {
      * Batches written with blocking sends on a pool sender, {@value #FRAMES_PER_TURN} frames per turn: a batch
      * the fan-out hands over while the sender completes the previous one (see {@link #write}) goes on in the
      * same turn, so a client that keeps up costs no hand-off per batch either.
+     *
+     * <p>No JSR-356 batching ({@code setBatchingAllowed}), although it would save a socket write per frame: Tomcat
+     * closes a session (the client's close, a 1009, an abort) on another thread by turning batching off (a flush)
+     * and then writing its close frame, which goes into the batch buffer if batching is on again by then; the
+     * flush that follows is refused once the close frame is written, so that frame and the frames before it never
+     * leave and the client gets no close frame. Turning batching on between the container's flush and its close
+     * frame cannot be excluded from outside the container.
      */
     private final class PooledSender implements BlockingSendPool.Task {
         private List<WireFrame> frames = List.of();
@@ -180,27 +175,13 @@ final class JsrClientChannel implements ClientChannel {
                     budget -= end - next;
                     try {
                         while (next < end) {
-                            int chunkEnd = chunkEnd(batch, next, end);
                             pool.sending();
                             try {
-                                if (chunkEnd - next == 1) {
-                                    send(batch.get(next++));
-                                } else {
-                                    // The container buffers the chunk's frames and writes them in one go when
-                                    // batching is turned off again: one socket write per chunk, not one per frame.
-                                    basic.setBatchingAllowed(true);
-                                    try {
-                                        for (; next < chunkEnd; next++) {
-                                            send(batch.get(next));
-                                        }
-                                    } finally {
-                                        basic.setBatchingAllowed(false); // flushes: nothing stays buffered
-                                    }
-                                }
+                                send(batch.get(next++));
                             } finally {
                                 blocked += pool.sent();
                                 if (blocked > PINNED_NANOS) {
-                                    slow = true; // one long write, or many slow ones: it goes asynchronously
+                                    slow = true; // one long send, or many slow ones: it goes asynchronously
                                 }
                             }
                             done.progressed();
@@ -255,23 +236,6 @@ final class JsrClientChannel implements ClientChannel {
             done = IDLE;
             return callback;
         }
-    }
-
-    /**
-     * End (exclusive) of the next chunk of {@code batch} from {@code from} (before {@code end}): as many frames as
-     * fit in {@link #BYTES_PER_WRITE}, at most {@link #FRAMES_PER_WRITE}, and at least one.
-     */
-    static int chunkEnd(List<WireFrame> batch, int from, int end) {
-        int to = from + 1;
-        long bytes = batch.get(from).size() + FRAME_HEADER;
-        while (to < end && to - from < FRAMES_PER_WRITE) {
-            bytes += batch.get(to).size() + FRAME_HEADER;
-            if (bytes > BYTES_PER_WRITE) {
-                break;
-            }
-            to++;
-        }
-        return to;
     }
 
     /**
