@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.DoubleSupplier;
 
 /**
  * Delivered messages per second of 64-byte messages from a Java publisher into the C guest {@code sink}
@@ -126,41 +127,38 @@ final class DeliveryBenchmark {
         int n = engine == Engine.COMPILER ? 2_000_000 : 50_000;
         byte[] sink = GuestFiles.read("sink");
         WasiConfig config = WasiConfig.builder().engine(engine).build();
-        double[] rates = new double[ROUNDS];
+        double[] rates;
         switch (path) {
             case RAW -> {
                 try (RawChicoryDelivery guest = new RawChicoryDelivery(sink, engine == Engine.COMPILER)) {
-                    for (int r = -WARM_UP_ROUNDS; r < ROUNDS; r++) {
-                        double rate = raw(guest, n);
-                        if (r >= 0) {
-                            rates[r] = rate;
-                        }
-                    }
+                    rates = rounds(() -> raw(guest, n));
                 }
             }
             case DELIVER -> {
                 try (WasmModule module = WasmModule.standalone("sink", sink, config)) {
-                    for (int r = -WARM_UP_ROUNDS; r < ROUNDS; r++) {
-                        double rate = direct(module, n);
-                        if (r >= 0) {
-                            rates[r] = rate;
-                        }
-                    }
+                    rates = rounds(() -> direct(module, n));
                 }
             }
-            case BUS -> {
+            default -> {
                 try (WasiServer server = new WasiServer(config)) {
                     server.load("sink", sink);
-                    for (int r = -WARM_UP_ROUNDS; r < ROUNDS; r++) {
-                        double rate = bus(server, n);
-                        if (r >= 0) {
-                            rates[r] = rate;
-                        }
-                    }
+                    rates = rounds(() -> bus(server, n));
                 }
             }
         }
         System.out.println(RESULT + Benchmarks.median(rates));
+    }
+
+    /** {@value #WARM_UP_ROUNDS} rounds to warm up, then the rates of {@value #ROUNDS} measured ones. */
+    private static double[] rounds(DoubleSupplier round) {
+        double[] rates = new double[ROUNDS];
+        for (int r = -WARM_UP_ROUNDS; r < ROUNDS; r++) {
+            double rate = round.getAsDouble();
+            if (r >= 0) {
+                rates[r] = rate;
+            }
+        }
+        return rates;
     }
 
     private static byte[] payload() {
